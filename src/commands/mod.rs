@@ -1,0 +1,4 @@
+//! Command implementations behind the command line: each takes its parsed arguments and
+//! returns the exit status, or an error the binary reports.
+
+pub mod trace;

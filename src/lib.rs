@@ -1,0 +1,12 @@
+//! autoscale-sim: a discrete-event simulator for elastic scaling policies of containerized
+//! services.
+
+pub mod autoscaler;
+pub mod cluster;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod workload;

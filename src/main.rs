@@ -1,0 +1,48 @@
+//! The `autoscale-sim` command line: parses arguments, calls the library, maps errors to exit
+//! codes (0 success, 1 failure, 2 bad input).
+
+use autoscale_sim::commands;
+use autoscale_sim::error::{EXIT_BAD_INPUT, EXIT_FAILURE};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "autoscale-sim",
+    version,
+    about = "Discrete-event simulator for elastic scaling policies of containerized services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with recorded traces: inspect, convert, generate.
+    Trace(commands::trace::TraceArgs),
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match &cli.command {
+        Command::Trace(args) => commands::trace::run(args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            std::process::exit(if e.exit_code() == EXIT_BAD_INPUT {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            });
+        }
+    }
+}

@@ -1,0 +1,827 @@
+//! Scenario files: the TOML schema, and its validation into the typed model the simulation runs.
+//!
+//! Reading goes in two steps (raw, then validated): the file is deserialized into `Raw*`
+//! structs that reject unknown keys and values that are wrong on their own, then [`load`]
+//! checks everything that spans several keys and fills in defaults. Every error names the file,
+//! the line and column, the key, and what was expected. After validation nothing re-checks user
+//! input.
+
+pub mod source;
+
+use crate::autoscaler::config::{self as policy_config, PolicyContext, PolicySpec, RawPolicy};
+use crate::cluster::service::ServiceSpec;
+use crate::cluster::{Balancer, ClusterSpec};
+use crate::error::{InputError, line_col};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::{TraceEnd, TraceFormat, TraceSpec, WorkloadSpec};
+use serde::Deserialize;
+use source::{Dur, Finite, Fraction, NonNegative, Positive, Source};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    /// The file it was read from (empty for scenarios built in code).
+    pub path: PathBuf,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub warmup: SimDuration,
+    pub replications: u32,
+    pub interval: SimDuration,
+    pub workload: WorkloadSpec,
+    pub service: ServiceSpec,
+    pub cluster: ClusterSpec,
+    pub cost: CostSpec,
+    pub policies: Vec<PolicyDef>,
+}
+
+/// A named policy of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyDef {
+    pub name: String,
+    pub spec: PolicySpec,
+}
+
+/// Validated `[cost]` parameters: the one objective every policy is ranked by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostSpec {
+    /// Price of one container for one hour.
+    pub replica_hour: f64,
+    /// A request slower than this, or dropped, violates the SLO.
+    pub slo_latency: SimDuration,
+    /// Price of one violating request.
+    pub violation_penalty: f64,
+}
+
+impl CostSpec {
+    /// The objective of a run: replica cost plus violation penalties.
+    pub fn objective(&self, replica_seconds: f64, violations: u64) -> f64 {
+        replica_seconds * self.replica_hour / 3600.0 + violations as f64 * self.violation_penalty
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    seed: Option<u64>,
+    duration: Spanned<Dur>,
+    warmup: Option<Spanned<Dur>>,
+    replications: Option<Spanned<u32>>,
+    interval: Option<Spanned<Dur>>,
+    workload: Spanned<RawWorkload>,
+    service: Spanned<RawService>,
+    #[serde(default)]
+    cluster: RawCluster,
+    #[serde(default)]
+    cost: RawCost,
+    #[serde(default)]
+    policy: Vec<RawPolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkload {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    rate: Option<Spanned<NonNegative>>,
+    amplitude: Option<Spanned<Fraction>>,
+    period: Option<Spanned<Dur>>,
+    phase: Option<Spanned<Finite>>,
+    steps: Option<Spanned<Vec<(Dur, NonNegative)>>>,
+    spike_rate: Option<Spanned<NonNegative>>,
+    spike_start: Option<Spanned<Dur>>,
+    spike_duration: Option<Spanned<Dur>>,
+    rates: Option<Spanned<Vec<NonNegative>>>,
+    mean_durations: Option<Spanned<Vec<Dur>>>,
+    path: Option<Spanned<String>>,
+    format: Option<Spanned<String>>,
+    bin: Option<Spanned<Dur>>,
+    scale: Option<Spanned<Positive>>,
+    speedup: Option<Spanned<Positive>>,
+    start: Option<Spanned<Dur>>,
+    duration: Option<Spanned<Dur>>,
+    #[serde(rename = "loop")]
+    loop_: Option<Spanned<bool>>,
+    on_end: Option<Spanned<String>>,
+    function: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    distribution: Spanned<String>,
+    mean: Option<Spanned<Dur>>,
+    cv: Option<Spanned<Positive>>,
+    min: Option<Spanned<Dur>>,
+    max: Option<Spanned<Dur>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    concurrency: Option<Spanned<u32>>,
+    load_balancer: Option<Spanned<String>>,
+    startup: Option<Spanned<Dur>>,
+    shutdown: Option<Spanned<Dur>>,
+    min_replicas: Option<Spanned<u32>>,
+    max_replicas: Option<Spanned<u32>>,
+    initial_replicas: Option<Spanned<u32>>,
+    queue_timeout: Option<Spanned<Dur>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCost {
+    replica_hour: Option<NonNegative>,
+    slo_latency: Option<Spanned<Dur>>,
+    violation_penalty: Option<NonNegative>,
+}
+
+/// Default `[cost]`: the example prices of the interface (4 cents per container-hour,
+/// 500 ms SLO, a hundredth of a cent per violating request).
+pub const DEFAULT_REPLICA_HOUR: f64 = 0.04;
+pub const DEFAULT_SLO_LATENCY_MS: u64 = 500;
+pub const DEFAULT_VIOLATION_PENALTY: f64 = 0.0001;
+/// Default `cluster.max_replicas`.
+pub const DEFAULT_MAX_REPLICAS: u32 = 1000;
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        InputError::new(format!(
+            "cannot read the scenario file {}: {e}",
+            shown.display()
+        ))
+        .in_file(path)
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let (line, col) = line_col(
+            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+            e.valid_up_to(),
+        );
+        InputError::new("expected UTF-8 text (a TOML scenario), found bytes that are not UTF-8")
+            .in_file(path)
+            .at(line, col)
+    })?;
+    parse(path, text)
+}
+
+/// Validates scenario `text`, attributing errors to `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, InputError> {
+    let src = Source::new(path, text);
+    let raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    validate(&src, raw)
+}
+
+fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
+    let name = match &raw.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(src.error(n.span(), "name", "expected a non-empty name"));
+        }
+        Some(n)
+            if n.get_ref().contains(['/', '\\']) || n.get_ref() == "." || n.get_ref() == ".." =>
+        {
+            return Err(src.error(
+                n.span(),
+                "name",
+                "expected a name usable as a folder name (no '/' or '\\')",
+            ));
+        }
+        Some(n) => n.get_ref().clone(),
+        None => src
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".to_string()),
+    };
+    let duration = raw.duration.get_ref().0;
+    if duration.is_zero() {
+        return Err(src.error(
+            raw.duration.span(),
+            "duration",
+            "expected a duration greater than zero",
+        ));
+    }
+    let warmup = raw
+        .warmup
+        .as_ref()
+        .map_or(SimDuration::ZERO, |w| w.get_ref().0);
+    if let Some(w) = &raw.warmup
+        && warmup >= duration
+    {
+        return Err(src.error(
+            w.span(),
+            "warmup",
+            format!(
+                "expected a warm-up shorter than the duration ({} s)",
+                duration.as_secs_f64()
+            ),
+        ));
+    }
+    let replications = match &raw.replications {
+        Some(r) if *r.get_ref() == 0 => {
+            return Err(src.error(r.span(), "replications", "expected at least 1 replication"));
+        }
+        Some(r) => *r.get_ref(),
+        None => 1,
+    };
+    let interval = policy_config::positive_duration(src, &raw.interval, "interval")?
+        .unwrap_or(SimDuration::from_secs(60));
+    if let Some(i) = &raw.interval
+        && interval > duration
+    {
+        return Err(src.error(
+            i.span(),
+            "interval",
+            "expected an interval no longer than the duration",
+        ));
+    }
+
+    let workload = validate_workload(src, raw.workload.get_ref())?;
+    let service = validate_service(src, &raw.service)?;
+    let cluster = validate_cluster(src, &raw.cluster)?;
+    let cost = validate_cost(src, &raw.cost)?;
+
+    if raw.policy.is_empty() {
+        return Err(InputError::new(
+            "expected at least one [[policy]] table (for example: [[policy]] name = \"fixed\" type = \"static\" replicas = 4)",
+        )
+        .in_file(&src.path)
+        .key("policy"));
+    }
+    let ctx = PolicyContext {
+        concurrency: cluster.concurrency,
+        min_replicas: cluster.min_replicas,
+        max_replicas: cluster.max_replicas,
+        interval,
+    };
+    let mut policies: Vec<PolicyDef> = Vec::with_capacity(raw.policy.len());
+    for p in &raw.policy {
+        let pname = p.name.get_ref();
+        if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
+            return Err(src.error(
+                p.name.span(),
+                "policy.name",
+                "expected a non-empty policy name without commas, quotes or line breaks",
+            ));
+        }
+        if policies.iter().any(|q| &q.name == pname) {
+            return Err(src.error(
+                p.name.span(),
+                "policy.name",
+                format!("duplicate policy name \"{pname}\": every policy needs its own name"),
+            ));
+        }
+        let spec = policy_config::validate(src, p, &ctx)?;
+        policies.push(PolicyDef {
+            name: pname.clone(),
+            spec,
+        });
+    }
+
+    Ok(Scenario {
+        name,
+        path: src.path.clone(),
+        seed: raw.seed.unwrap_or(1),
+        duration,
+        warmup,
+        replications,
+        interval,
+        workload,
+        service,
+        cluster,
+        cost,
+        policies,
+    })
+}
+
+/// The keys each workload type takes (besides `type`).
+fn workload_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "poisson" => &["rate"],
+        "diurnal" => &["rate", "amplitude", "period", "phase"],
+        "step" => &["steps"],
+        "spike" => &["rate", "spike_rate", "spike_start", "spike_duration"],
+        "mmpp" => &["rates", "mean_durations"],
+        "trace" => &[
+            "path", "format", "bin", "scale", "speedup", "start", "duration", "loop", "on_end",
+            "function",
+        ],
+        _ => return None,
+    })
+}
+
+fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, InputError> {
+    let kind = w.kind.get_ref().as_str();
+    let Some(allowed) = workload_keys(kind) else {
+        return Err(src.error(
+            w.kind.span(),
+            "workload.type",
+            format!(
+                "unknown workload type \"{kind}\": expected \"poisson\", \"diurnal\", \"step\", \"spike\", \"mmpp\" or \"trace\""
+            ),
+        ));
+    };
+    // Every key given must apply to this type.
+    let given: [(&str, Option<std::ops::Range<usize>>); 21] = [
+        ("rate", w.rate.as_ref().map(|v| v.span())),
+        ("amplitude", w.amplitude.as_ref().map(|v| v.span())),
+        ("period", w.period.as_ref().map(|v| v.span())),
+        ("phase", w.phase.as_ref().map(|v| v.span())),
+        ("steps", w.steps.as_ref().map(|v| v.span())),
+        ("spike_rate", w.spike_rate.as_ref().map(|v| v.span())),
+        ("spike_start", w.spike_start.as_ref().map(|v| v.span())),
+        (
+            "spike_duration",
+            w.spike_duration.as_ref().map(|v| v.span()),
+        ),
+        ("rates", w.rates.as_ref().map(|v| v.span())),
+        (
+            "mean_durations",
+            w.mean_durations.as_ref().map(|v| v.span()),
+        ),
+        ("path", w.path.as_ref().map(|v| v.span())),
+        ("format", w.format.as_ref().map(|v| v.span())),
+        ("bin", w.bin.as_ref().map(|v| v.span())),
+        ("scale", w.scale.as_ref().map(|v| v.span())),
+        ("speedup", w.speedup.as_ref().map(|v| v.span())),
+        ("start", w.start.as_ref().map(|v| v.span())),
+        ("duration", w.duration.as_ref().map(|v| v.span())),
+        ("loop", w.loop_.as_ref().map(|v| v.span())),
+        ("on_end", w.on_end.as_ref().map(|v| v.span())),
+        ("function", w.function.as_ref().map(|v| v.span())),
+        ("type", None),
+    ];
+    for (key, span) in given {
+        if let Some(span) = span
+            && !allowed.contains(&key)
+        {
+            return Err(src.error(
+                span,
+                &format!("workload.{key}"),
+                format!(
+                    "`{key}` does not apply to workload type \"{kind}\", which takes: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    let missing = |key: &str| {
+        src.error(
+            w.kind.span(),
+            &format!("workload.{key}"),
+            format!("workload type \"{kind}\" needs `{key}`"),
+        )
+    };
+    let positive_rate = |r: &Option<Spanned<NonNegative>>, key: &str| -> Result<f64, InputError> {
+        let r = r.as_ref().ok_or_else(|| missing(key))?;
+        if r.get_ref().0 <= 0.0 {
+            return Err(src.error(
+                r.span(),
+                &format!("workload.{key}"),
+                "expected a rate greater than 0 (arrivals per second)",
+            ));
+        }
+        Ok(r.get_ref().0)
+    };
+    Ok(match kind {
+        "poisson" => WorkloadSpec::Piecewise {
+            steps: vec![(SimTime::ZERO, positive_rate(&w.rate, "rate")?)],
+        },
+        "diurnal" => {
+            let period = policy_config::positive_duration(src, &w.period, "workload.period")?
+                .unwrap_or(SimDuration::from_secs(86_400));
+            WorkloadSpec::Diurnal {
+                rate: positive_rate(&w.rate, "rate")?,
+                amplitude: w.amplitude.as_ref().map_or(0.5, |a| a.get_ref().0),
+                period,
+                phase: w.phase.as_ref().map_or(0.0, |p| p.get_ref().0),
+            }
+        }
+        "step" => {
+            let steps = w.steps.as_ref().ok_or_else(|| missing("steps"))?;
+            let list = steps.get_ref();
+            if list.is_empty() {
+                return Err(src.error(
+                    steps.span(),
+                    "workload.steps",
+                    "expected at least one [time, rate] step",
+                ));
+            }
+            let mut out: Vec<(SimTime, f64)> = Vec::with_capacity(list.len() + 1);
+            for (i, (t, r)) in list.iter().enumerate() {
+                let t = SimTime(t.0.0);
+                if let Some(prev) = out.last()
+                    && t <= prev.0
+                {
+                    return Err(src.error(
+                        steps.span(),
+                        "workload.steps",
+                        format!(
+                            "expected step times in increasing order; step {} is not after step {}",
+                            i + 1,
+                            i
+                        ),
+                    ));
+                }
+                out.push((t, r.0));
+            }
+            if out[0].0 != SimTime::ZERO {
+                out.insert(0, (SimTime::ZERO, 0.0));
+            }
+            WorkloadSpec::Piecewise { steps: out }
+        }
+        "spike" => {
+            let rate = positive_rate(&w.rate, "rate")?;
+            let spike_rate = w
+                .spike_rate
+                .as_ref()
+                .ok_or_else(|| missing("spike_rate"))?
+                .get_ref()
+                .0;
+            let start = SimTime(
+                w.spike_start
+                    .as_ref()
+                    .ok_or_else(|| missing("spike_start"))?
+                    .get_ref()
+                    .0
+                    .0,
+            );
+            let len = policy_config::positive_duration(
+                src,
+                &w.spike_duration,
+                "workload.spike_duration",
+            )?
+            .ok_or_else(|| missing("spike_duration"))?;
+            let mut steps = vec![(SimTime::ZERO, rate)];
+            if start == SimTime::ZERO {
+                steps[0].1 = spike_rate;
+            } else {
+                steps.push((start, spike_rate));
+            }
+            steps.push((start + len, rate));
+            WorkloadSpec::Piecewise { steps }
+        }
+        "mmpp" => {
+            let rates = w.rates.as_ref().ok_or_else(|| missing("rates"))?;
+            let durs = w
+                .mean_durations
+                .as_ref()
+                .ok_or_else(|| missing("mean_durations"))?;
+            if rates.get_ref().len() < 2 {
+                return Err(src.error(
+                    rates.span(),
+                    "workload.rates",
+                    "expected at least two rates, one per state",
+                ));
+            }
+            if durs.get_ref().len() != rates.get_ref().len() {
+                return Err(src.error(
+                    durs.span(),
+                    "workload.mean_durations",
+                    format!(
+                        "expected one mean duration per rate ({} rates, {} durations)",
+                        rates.get_ref().len(),
+                        durs.get_ref().len()
+                    ),
+                ));
+            }
+            if durs.get_ref().iter().any(|d| d.0.is_zero()) {
+                return Err(src.error(
+                    durs.span(),
+                    "workload.mean_durations",
+                    "expected durations greater than zero",
+                ));
+            }
+            if rates.get_ref().iter().all(|r| r.0 == 0.0) {
+                return Err(src.error(
+                    rates.span(),
+                    "workload.rates",
+                    "expected at least one rate greater than 0",
+                ));
+            }
+            WorkloadSpec::Mmpp {
+                rates: rates.get_ref().iter().map(|r| r.0).collect(),
+                mean_durations: durs.get_ref().iter().map(|d| d.0).collect(),
+            }
+        }
+        "trace" => WorkloadSpec::Trace(validate_trace(src, w, &missing)?),
+        _ => unreachable!("workload types are checked above"),
+    })
+}
+
+fn validate_trace(
+    src: &Source,
+    w: &RawWorkload,
+    missing: &dyn Fn(&str) -> InputError,
+) -> Result<TraceSpec, InputError> {
+    let path = w.path.as_ref().ok_or_else(|| missing("path"))?;
+    if path.get_ref().trim().is_empty() {
+        return Err(src.error(
+            path.span(),
+            "workload.path",
+            "expected the path of a trace file",
+        ));
+    }
+    let base = src.path.parent().unwrap_or(Path::new(""));
+    let resolved = base.join(path.get_ref());
+    let format = w.format.as_ref().ok_or_else(|| missing("format"))?;
+    let fmt = TraceFormat::parse(format.get_ref()).ok_or_else(|| {
+        src.error(
+            format.span(),
+            "workload.format",
+            format!(
+                "unknown trace format \"{}\": expected {}",
+                format.get_ref(),
+                TraceFormat::NAMES
+            ),
+        )
+    })?;
+    if let Some(b) = &w.bin
+        && fmt != TraceFormat::Counts
+    {
+        return Err(src.error(
+            b.span(),
+            "workload.bin",
+            "`bin` applies to the \"counts\" format only",
+        ));
+    }
+    if let Some(f) = &w.function
+        && fmt != TraceFormat::Azure
+    {
+        return Err(src.error(
+            f.span(),
+            "workload.function",
+            "`function` applies to the \"azure\" format only",
+        ));
+    }
+    let bin = policy_config::positive_duration(src, &w.bin, "workload.bin")?;
+    let duration = policy_config::positive_duration(src, &w.duration, "workload.duration")?;
+    let mut on_end = match &w.on_end {
+        Some(e) => match e.get_ref().as_str() {
+            "stop" => TraceEnd::Stop,
+            "loop" => TraceEnd::Loop,
+            "error" => TraceEnd::Error,
+            other => {
+                return Err(src.error(
+                    e.span(),
+                    "workload.on_end",
+                    format!("expected \"stop\", \"loop\" or \"error\", found \"{other}\""),
+                ));
+            }
+        },
+        None => TraceEnd::Stop,
+    };
+    if let Some(l) = &w.loop_ {
+        if *l.get_ref() {
+            if w.on_end.is_some() && on_end != TraceEnd::Loop {
+                return Err(src.error(
+                    l.span(),
+                    "workload.loop",
+                    "`loop = true` contradicts `on_end`",
+                ));
+            }
+            on_end = TraceEnd::Loop;
+        } else if on_end == TraceEnd::Loop {
+            return Err(src.error(
+                l.span(),
+                "workload.loop",
+                "`loop = false` contradicts `on_end = \"loop\"`",
+            ));
+        }
+    }
+    Ok(TraceSpec {
+        path: resolved,
+        format: fmt,
+        bin,
+        scale: w.scale.as_ref().map_or(1.0, |s| s.get_ref().0),
+        speedup: w.speedup.as_ref().map_or(1.0, |s| s.get_ref().0),
+        start: w
+            .start
+            .as_ref()
+            .map_or(SimDuration::ZERO, |s| s.get_ref().0),
+        duration,
+        on_end,
+        function: w.function.as_ref().map(|f| f.get_ref().clone()),
+    })
+}
+
+fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec, InputError> {
+    let raw = s.get_ref();
+    let kind = raw.distribution.get_ref().as_str();
+    let mean = || -> Result<SimDuration, InputError> {
+        let m = raw.mean.as_ref().ok_or_else(|| {
+            src.error(
+                raw.distribution.span(),
+                "service.mean",
+                format!("service distribution \"{kind}\" needs `mean`"),
+            )
+        })?;
+        if m.get_ref().0.is_zero() {
+            return Err(src.error(
+                m.span(),
+                "service.mean",
+                "expected a mean service time greater than zero",
+            ));
+        }
+        Ok(m.get_ref().0)
+    };
+    let reject = |key: &str, span: Option<std::ops::Range<usize>>| -> Result<(), InputError> {
+        match span {
+            Some(sp) => Err(src.error(
+                sp,
+                &format!("service.{key}"),
+                format!("`{key}` does not apply to service distribution \"{kind}\""),
+            )),
+            None => Ok(()),
+        }
+    };
+    let cv_span = raw.cv.as_ref().map(|c| c.span());
+    let min_span = raw.min.as_ref().map(|c| c.span());
+    let max_span = raw.max.as_ref().map(|c| c.span());
+    Ok(match kind {
+        "exponential" | "deterministic" => {
+            reject("cv", cv_span)?;
+            reject("min", min_span)?;
+            reject("max", max_span)?;
+            let mean = mean()?;
+            if kind == "exponential" {
+                ServiceSpec::Exponential { mean }
+            } else {
+                ServiceSpec::Deterministic { mean }
+            }
+        }
+        "lognormal" | "gamma" => {
+            reject("min", min_span)?;
+            reject("max", max_span)?;
+            let mean = mean()?;
+            let cv = raw
+                .cv
+                .as_ref()
+                .ok_or_else(|| {
+                    src.error(
+                        raw.distribution.span(),
+                        "service.cv",
+                        format!("service distribution \"{kind}\" needs `cv` (standard deviation / mean, greater than 0)"),
+                    )
+                })?
+                .get_ref()
+                .0;
+            if kind == "lognormal" {
+                ServiceSpec::Lognormal { mean, cv }
+            } else {
+                ServiceSpec::Gamma { mean, cv }
+            }
+        }
+        "uniform" => {
+            match (&raw.min, &raw.max) {
+                (Some(lo), Some(hi)) => {
+                    reject("mean", raw.mean.as_ref().map(|m| m.span()))?;
+                    reject("cv", cv_span)?;
+                    if hi.get_ref().0 <= lo.get_ref().0 {
+                        return Err(src.error(
+                            hi.span(),
+                            "service.max",
+                            "expected `max` greater than `min`",
+                        ));
+                    }
+                    ServiceSpec::Uniform {
+                        min: lo.get_ref().0,
+                        max: hi.get_ref().0,
+                    }
+                }
+                (None, None) => {
+                    // Mean and cv: a uniform of half-width mean·cv·√3 (cv at most 1/√3).
+                    let mean = mean()?;
+                    let cv = raw.cv.as_ref().map_or(1.0 / 3f64.sqrt(), |c| c.get_ref().0);
+                    if cv > 1.0 / 3f64.sqrt() + 1e-12 {
+                        return Err(src.error(
+                        cv_span.expect("cv above the limit was given"),
+                        "service.cv",
+                        format!("a uniform service time has a cv of at most 1/√3 ≈ 0.577, found {cv}"),
+                    ));
+                    }
+                    let half = mean.as_secs_f64() * cv * 3f64.sqrt();
+                    ServiceSpec::Uniform {
+                        min: SimDuration::from_secs_f64(mean.as_secs_f64() - half),
+                        max: SimDuration::from_secs_f64(mean.as_secs_f64() + half),
+                    }
+                }
+                (Some(x), None) | (None, Some(x)) => {
+                    return Err(src.error(
+                    x.span(),
+                    "service.min",
+                    "a uniform service time takes both `min` and `max`, or `mean` (and optionally `cv`)",
+                ));
+                }
+            }
+        }
+        other => {
+            return Err(src.error(
+                raw.distribution.span(),
+                "service.distribution",
+                format!(
+                    "unknown service distribution \"{other}\": expected \"exponential\", \"deterministic\", \"lognormal\", \"gamma\" or \"uniform\""
+                ),
+            ));
+        }
+    })
+}
+
+fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputError> {
+    let concurrency = match &c.concurrency {
+        Some(v) if *v.get_ref() == 0 => {
+            return Err(src.error(
+                v.span(),
+                "cluster.concurrency",
+                "expected at least 1 request slot per container",
+            ));
+        }
+        Some(v) => *v.get_ref(),
+        None => 1,
+    };
+    let balancer = match &c.load_balancer {
+        Some(b) => Balancer::parse(b.get_ref()).ok_or_else(|| {
+            src.error(
+                b.span(),
+                "cluster.load_balancer",
+                format!(
+                    "unknown load balancer \"{}\": expected {}",
+                    b.get_ref(),
+                    Balancer::NAMES
+                ),
+            )
+        })?,
+        None => Balancer::SharedQueue,
+    };
+    let min_replicas = c.min_replicas.as_ref().map_or(1, |v| *v.get_ref());
+    let max_replicas = match &c.max_replicas {
+        Some(v) if *v.get_ref() == 0 => {
+            return Err(src.error(v.span(), "cluster.max_replicas", "expected at least 1"));
+        }
+        Some(v) => *v.get_ref(),
+        None => DEFAULT_MAX_REPLICAS.max(min_replicas),
+    };
+    if min_replicas > max_replicas {
+        let span = c
+            .min_replicas
+            .as_ref()
+            .map(|v| v.span())
+            .or(c.max_replicas.as_ref().map(|v| v.span()))
+            .unwrap_or(0..0);
+        return Err(src.error(
+            span,
+            "cluster.min_replicas",
+            format!("min_replicas ({min_replicas}) is greater than max_replicas ({max_replicas})"),
+        ));
+    }
+    let initial_replicas = match &c.initial_replicas {
+        Some(v) if *v.get_ref() < min_replicas || *v.get_ref() > max_replicas => {
+            return Err(src.error(
+                v.span(),
+                "cluster.initial_replicas",
+                format!(
+                    "expected a count from min_replicas ({min_replicas}) to max_replicas ({max_replicas}), found {}",
+                    v.get_ref()
+                ),
+            ));
+        }
+        Some(v) => Some(*v.get_ref()),
+        None => None,
+    };
+    Ok(ClusterSpec {
+        concurrency,
+        balancer,
+        startup: c
+            .startup
+            .as_ref()
+            .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+        shutdown: c
+            .shutdown
+            .as_ref()
+            .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+        min_replicas,
+        max_replicas,
+        initial_replicas,
+        queue_timeout: policy_config::positive_duration(
+            src,
+            &c.queue_timeout,
+            "cluster.queue_timeout",
+        )?,
+    })
+}
+
+fn validate_cost(src: &Source, c: &RawCost) -> Result<CostSpec, InputError> {
+    Ok(CostSpec {
+        replica_hour: c.replica_hour.map_or(DEFAULT_REPLICA_HOUR, |v| v.0),
+        slo_latency: policy_config::positive_duration(src, &c.slo_latency, "cost.slo_latency")?
+            .unwrap_or(SimDuration::from_millis(DEFAULT_SLO_LATENCY_MS)),
+        violation_penalty: c
+            .violation_penalty
+            .map_or(DEFAULT_VIOLATION_PENALTY, |v| v.0),
+    })
+}

@@ -1,0 +1,194 @@
+//! Locating errors in a scenario file, and the checked value types its fields deserialize to.
+//!
+//! Values that can be wrong on their own (a duration that does not parse, a negative rate) are
+//! rejected while deserializing, so the TOML parser attaches the value's exact position to the
+//! error. Checks across fields use `toml::Spanned` to point at the key at fault.
+
+use crate::error::{InputError, line_col};
+use crate::time::{DURATION_EXPECTED, SimDuration, parse_duration};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// The text of a scenario file and its path, for turning byte spans into messages.
+pub struct Source<'a> {
+    pub path: PathBuf,
+    pub text: &'a str,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(path: &Path, text: &'a str) -> Self {
+        Source {
+            path: path.to_path_buf(),
+            text,
+        }
+    }
+
+    /// An error at `span`, naming `key`.
+    pub fn error(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
+        let (line, col) = line_col(self.text, span.start);
+        InputError::new(message)
+            .in_file(&self.path)
+            .at(line, col)
+            .key(key)
+    }
+
+    /// Turns a TOML syntax or type error into an [`InputError`] with the line, column and key.
+    pub fn toml_error(&self, e: &toml::de::Error) -> InputError {
+        let mut err = InputError::new(e.message().trim().to_string()).in_file(&self.path);
+        if let Some(span) = e.span() {
+            let (line, col) = line_col(self.text, span.start);
+            err = err.at(line, col);
+            if let Some(key) = key_at(self.text, span.start) {
+                err = err.key(key);
+            }
+        }
+        err
+    }
+}
+
+/// The dotted key whose value sits at byte `offset`, from the nearest table header above it and
+/// the `key =` at the start of its line (`cluster.startup`, `policy[2].target`).
+pub fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |p| offset + p);
+    let line = &text[line_start..line_end];
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    // Nearest table header above, and how many [[policy]] tables came before.
+    let mut table: Option<String> = None;
+    let mut policy_index = 0usize;
+    for l in text[..line_start].lines() {
+        let t = l.trim();
+        if let Some(name) = t
+            .strip_prefix("[[")
+            .and_then(|r| r.split_once("]]"))
+            .map(|(n, _)| n.trim())
+        {
+            if name == "policy" {
+                policy_index += 1;
+                table = Some(format!("policy[{policy_index}]"));
+            } else {
+                table = Some(name.to_string());
+            }
+        } else if let Some(name) = t
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map(|(n, _)| n.trim())
+        {
+            table = Some(name.to_string());
+        }
+    }
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(t), None) => Some(t),
+        (None, None) => None,
+    }
+}
+
+/// A duration value: seconds as a number, or a string with a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub SimDuration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(DURATION_EXPECTED)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+                crate::time::duration_from_secs(v)
+                    .map(Dur)
+                    .map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+                parse_duration(v).map(Dur).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+macro_rules! checked_f64 {
+    ($name:ident, $doc:literal, $ok:expr, $expected:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+        pub struct $name(pub f64);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expected)
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
+                        self.visit_f64(v as f64)
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
+                        self.visit_f64(v as f64)
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
+                        let ok: fn(f64) -> bool = $ok;
+                        if v.is_finite() && ok(v) {
+                            Ok($name(v))
+                        } else {
+                            Err(E::custom(format!("expected {}, found {}", $expected, v)))
+                        }
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+checked_f64!(
+    Positive,
+    "A finite number greater than zero.",
+    |v| v > 0.0,
+    "a finite number greater than 0"
+);
+checked_f64!(
+    NonNegative,
+    "A finite number that is not negative.",
+    |v| v >= 0.0,
+    "a finite number that is not negative"
+);
+checked_f64!(
+    Fraction,
+    "A number from 0 to 1.",
+    |v| (0.0..=1.0).contains(&v),
+    "a number from 0 to 1"
+);
+checked_f64!(Finite, "Any finite number.", |_| true, "a finite number");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_at_names_table_and_key() {
+        let text = "name = \"x\"\n[cluster]\nstartup = \"bad\"\n[[policy]]\nname = \"a\"\n[[policy]]\ntarget = -1\n";
+        let at = |needle: &str| key_at(text, text.find(needle).unwrap());
+        assert_eq!(at("\"x\"").as_deref(), Some("name"));
+        assert_eq!(at("\"bad\"").as_deref(), Some("cluster.startup"));
+        assert_eq!(at("\"a\"").as_deref(), Some("policy[1].name"));
+        assert_eq!(at("-1").as_deref(), Some("policy[2].target"));
+    }
+}
