@@ -5,6 +5,7 @@ pub mod autoscaler;
 pub mod cluster;
 pub mod commands;
 pub mod engine;
+pub mod planner;
 pub mod error;
 pub mod rng;
 pub mod scenario;

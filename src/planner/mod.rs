@@ -1,0 +1,1 @@
+//! Planning: queueing formulas, forecasting and the dynamic-programming planner.
