@@ -18,6 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate every policy of a scenario and write summary.csv, policies.csv, timeline.csv.
+    Run(commands::run::RunArgs),
     /// Work with recorded traces: inspect, convert, generate.
     Trace(commands::trace::TraceArgs),
 }
@@ -32,6 +34,7 @@ fn main() {
         }
     };
     let result = match &cli.command {
+        Command::Run(args) => commands::run::run(args),
         Command::Trace(args) => commands::trace::run(args),
     };
     match result {

@@ -40,6 +40,18 @@ pub struct PolicyContext {
     pub interval: SimDuration,
 }
 
+impl PolicyContext {
+    /// The context of `scenario`'s policies.
+    pub fn of(scenario: &crate::scenario::Scenario) -> Self {
+        PolicyContext {
+            concurrency: scenario.cluster.concurrency,
+            min_replicas: scenario.cluster.min_replicas,
+            max_replicas: scenario.cluster.max_replicas,
+            interval: scenario.interval,
+        }
+    }
+}
+
 /// A validated policy: its type and parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PolicySpec {

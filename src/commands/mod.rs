@@ -1,4 +1,5 @@
 //! Command implementations behind the command line: each takes its parsed arguments and
 //! returns the exit status, or an error the binary reports.
 
+pub mod run;
 pub mod trace;

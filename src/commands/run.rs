@@ -1,0 +1,82 @@
+//! `autoscale-sim run`: simulate every policy of a scenario and write the results.
+
+use crate::error::{Error, InputError};
+use crate::experiment::{self, Experiment, RunOptions};
+use crate::output::{self, csv as out_csv, table};
+use crate::scenario;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `autoscale-sim run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: output/<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overrides the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Overrides the scenario's number of replications.
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Runs only this policy (repeat for several).
+    #[arg(long = "policy", value_name = "NAME")]
+    pub policies: Vec<String>,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Prints nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    let sc = scenario::load(&args.scenario)?;
+    let opts = RunOptions {
+        seed: args.seed,
+        replications: args.replications,
+        policies: args.policies.clone(),
+        threads: args.threads.map(usize::from),
+    };
+    let exp = experiment::run(&sc, &opts)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&exp.scenario.name));
+    write_outputs(&exp, &out)?;
+    if let Some(t) = exp.runs.iter().filter_map(|r| r.workload_ended_at).max() {
+        eprintln!(
+            "note: the workload ran out of arrivals at {} s, before the end of the run at {} s; the rest of the run had no arrivals",
+            t.as_secs_f64(),
+            exp.scenario.duration.as_secs_f64()
+        );
+    }
+    if !args.quiet {
+        print!("{}", table::comparison(&exp));
+        println!("results in {}", out.display());
+    }
+    Ok(0)
+}
+
+/// Writes the CSV files of an experiment into `dir` (created if needed).
+pub fn write_outputs(exp: &Experiment, dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(
+            InputError::new("expected a folder for the results, found a file")
+                .in_file(dir)
+                .key("--out")
+                .into(),
+        );
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            format!("cannot create the output folder {}", dir.display()),
+            e,
+        )
+    })?;
+    output::write_atomic(&dir.join("summary.csv"), &out_csv::summary_csv(exp))?;
+    output::write_atomic(&dir.join("policies.csv"), &out_csv::policies_csv(exp))?;
+    output::write_atomic(&dir.join("timeline.csv"), &out_csv::timeline_csv(exp))?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! An experiment: every policy of a scenario × every replication, run in parallel, then
+//! aggregated per policy and ranked by the objective.
+//!
+//! Runs are independent and seeded from (scenario seed, replication, stream), and results are
+//! collected in (policy, replication) order, so the outcome is the same whatever the number of
+//! threads.
+
+use crate::error::{Error, InputError};
+use crate::metrics::mean_ci95;
+use crate::scenario::Scenario;
+use crate::sim::{self, RunResult};
+use rayon::prelude::*;
+
+/// Command-line overrides of a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Overrides the scenario's replication count.
+    pub replications: Option<u32>,
+    /// Runs only these policies (all when empty).
+    pub policies: Vec<String>,
+    /// Worker threads (all cores when absent).
+    pub threads: Option<usize>,
+}
+
+/// Applies the overrides of `opts` to `scenario`: seed, replications, and the policy filter.
+pub fn apply_options(scenario: &Scenario, opts: &RunOptions) -> Result<Scenario, InputError> {
+    let mut sc = scenario.clone();
+    if let Some(seed) = opts.seed {
+        sc.seed = seed;
+    }
+    if let Some(r) = opts.replications {
+        if r == 0 {
+            return Err(InputError::new("expected at least 1 replication").key("--replications"));
+        }
+        sc.replications = r;
+    }
+    if !opts.policies.is_empty() {
+        for name in &opts.policies {
+            if !sc.policies.iter().any(|p| &p.name == name) {
+                let known: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+                return Err(InputError::new(format!(
+                    "no policy named \"{name}\" in the scenario; its policies are: {}",
+                    known.join(", ")
+                ))
+                .in_file(&sc.path)
+                .key("--policy"));
+            }
+        }
+        sc.policies.retain(|p| opts.policies.contains(&p.name));
+    }
+    Ok(sc)
+}
+
+/// One policy's results aggregated over replications: a `policies.csv` row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyAggregate {
+    pub policy: String,
+    /// (mean, 95% CI half-width) of each reported metric, in [`AGGREGATED`] order.
+    pub metrics: Vec<(f64, f64)>,
+    /// 1 = best (lowest mean objective).
+    pub rank: usize,
+}
+
+/// The metrics `policies.csv` reports as mean and CI half-width, in column order.
+pub const AGGREGATED: [&str; 7] = [
+    "mean_latency_s",
+    "p95_latency_s",
+    "p99_latency_s",
+    "slo_violation_ratio",
+    "replica_seconds",
+    "cost",
+    "objective",
+];
+
+impl PolicyAggregate {
+    /// Mean of the named aggregated metric.
+    pub fn mean(&self, metric: &str) -> f64 {
+        AGGREGATED
+            .iter()
+            .position(|m| *m == metric)
+            .map_or(f64::NAN, |i| self.metrics[i].0)
+    }
+
+    pub fn objective(&self) -> (f64, f64) {
+        self.metrics[AGGREGATED.len() - 1]
+    }
+}
+
+/// The outcome of an experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The scenario as run (overrides applied).
+    pub scenario: Scenario,
+    /// Every run, policy-major, replication-minor.
+    pub runs: Vec<RunResult>,
+    /// One entry per policy, in scenario order.
+    pub policies: Vec<PolicyAggregate>,
+}
+
+impl Experiment {
+    /// Policies in rank order (best first).
+    pub fn ranked(&self) -> Vec<&PolicyAggregate> {
+        let mut v: Vec<&PolicyAggregate> = self.policies.iter().collect();
+        v.sort_by_key(|p| p.rank);
+        v
+    }
+}
+
+/// Runs every policy × replication of `scenario` (with `opts` applied).
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> {
+    let sc = apply_options(scenario, opts)?;
+    let jobs: Vec<(usize, u32)> = (0..sc.policies.len())
+        .flat_map(|p| (0..sc.replications).map(move |r| (p, r)))
+        .collect();
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = opts.threads {
+        pool = pool.num_threads(t);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
+    let runs: Vec<RunResult> = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(p, r)| sim::simulate(&sc, p, r))
+            .collect::<Result<Vec<_>, Error>>()
+    })?;
+    let policies = aggregate(&sc, &runs);
+    Ok(Experiment {
+        scenario: sc,
+        runs,
+        policies,
+    })
+}
+
+/// Aggregates runs per policy and ranks policies by mean objective (ties: scenario order).
+pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
+    let mut out: Vec<PolicyAggregate> = sc
+        .policies
+        .iter()
+        .map(|p| {
+            let mine: Vec<&RunResult> = runs.iter().filter(|r| r.policy == p.name).collect();
+            let metrics = AGGREGATED
+                .iter()
+                .map(|m| {
+                    let xs: Vec<f64> = mine.iter().map(|r| summary_metric(r, m)).collect();
+                    mean_ci95(&xs)
+                })
+                .collect();
+            PolicyAggregate {
+                policy: p.name.clone(),
+                metrics,
+                rank: 0,
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| {
+        out[a]
+            .objective()
+            .0
+            .total_cmp(&out[b].objective().0)
+            .then(a.cmp(&b))
+    });
+    for (rank, i) in order.into_iter().enumerate() {
+        out[i].rank = rank + 1;
+    }
+    out
+}
+
+fn summary_metric(r: &RunResult, name: &str) -> f64 {
+    let s = &r.summary;
+    match name {
+        "mean_latency_s" => s.mean_latency_s,
+        "p95_latency_s" => s.p95_latency_s,
+        "p99_latency_s" => s.p99_latency_s,
+        "slo_violation_ratio" => s.slo_violation_ratio,
+        "replica_seconds" => s.replica_seconds,
+        "cost" => s.cost,
+        "objective" => s.objective,
+        _ => f64::NAN,
+    }
+}

@@ -1,0 +1,71 @@
+//! The comparison table `run` prints: policies in rank order with the objective's 95% CI.
+
+use crate::experiment::Experiment;
+use std::fmt::Write;
+
+fn fmt_ci(mean: f64, ci: f64) -> String {
+    if ci.is_nan() {
+        format!("{mean:.4}")
+    } else {
+        format!("{mean:.4} ± {ci:.4}")
+    }
+}
+
+/// The comparison table as text.
+pub fn comparison(exp: &Experiment) -> String {
+    let sc = &exp.scenario;
+    let mut rows: Vec<[String; 7]> = vec![[
+        "rank".into(),
+        "policy".into(),
+        "objective".into(),
+        "replica-hours".into(),
+        "mean latency s".into(),
+        "p95 latency s".into(),
+        "SLO violations".into(),
+    ]];
+    for p in exp.ranked() {
+        let (obj, ci) = p.objective();
+        rows.push([
+            p.rank.to_string(),
+            p.policy.clone(),
+            fmt_ci(obj, ci),
+            format!("{:.2}", p.mean("replica_seconds") / 3600.0),
+            format!("{:.4}", p.mean("mean_latency_s")),
+            format!("{:.4}", p.mean("p95_latency_s")),
+            format!("{:.3}%", 100.0 * p.mean("slo_violation_ratio")),
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} policies x {} replications, {} s simulated, seed {}",
+        sc.name,
+        sc.policies.len(),
+        sc.replications,
+        sc.duration.as_secs_f64(),
+        sc.seed
+    );
+    for (k, r) in rows.iter().enumerate() {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = widths[i] - c.chars().count();
+                if i == 1 {
+                    format!("{c}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{c}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+        if k == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+    out
+}
