@@ -57,6 +57,21 @@ pub struct RunResult {
 
 /// Simulates policy `policy` (an index into `scenario.policies`) in replication `replication`.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, Error> {
+    let arrivals = workload::open(
+        &scenario.workload,
+        rng::stream(scenario.seed, replication, rng::ARRIVALS),
+    )?;
+    simulate_with(scenario, policy, replication, arrivals)
+}
+
+/// Like [`simulate`], with the arrivals taken from `arrivals` instead of the scenario's
+/// workload (for replaying a given sequence of arrival times).
+pub fn simulate_with(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    arrivals: Box<dyn ArrivalSource>,
+) -> Result<RunResult, Error> {
     let def = scenario
         .policies
         .get(policy)
@@ -68,10 +83,6 @@ pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<
         .initial_replicas
         .unwrap_or_else(|| def.spec.default_initial_replicas(&ctx))
         .clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas);
-    let arrivals = workload::open(
-        &scenario.workload,
-        rng::stream(scenario.seed, replication, rng::ARRIVALS),
-    )?;
     let mut sim = Sim::new(scenario, replication, autoscaler, arrivals, initial);
     sim.run()?;
     Ok(sim.finish(def.name.clone()))
@@ -1017,5 +1028,136 @@ impl<'a> Sim<'a> {
             latency: self.stats.latency,
             workload_ended_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Tiny scenarios whose every event is computed by hand.
+    use super::*;
+    use crate::workload::synthetic::Fixed;
+    use std::path::Path;
+
+    fn scenario(cluster: &str, extra: &str) -> Scenario {
+        let text = format!(
+            r#"
+name = "t"
+duration = 10
+interval = 5
+[workload]
+type = "poisson"
+rate = 1
+[service]
+distribution = "deterministic"
+mean = 1
+[cluster]
+{cluster}
+[cost]
+replica_hour = 3600
+slo_latency = 2
+violation_penalty = 0.5
+{extra}
+"#
+        );
+        crate::scenario::parse(Path::new("t.toml"), &text).unwrap()
+    }
+
+    fn run(sc: &Scenario, times: &[f64]) -> RunResult {
+        let src = Fixed::new(times.iter().map(|t| SimTime::from_secs_f64(*t)).collect());
+        simulate_with(sc, 0, 0, Box::new(src)).unwrap()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    /// One server, deterministic 1 s service, arrivals at 0, 0.5, 0.7 and 3.0 s:
+    /// waits 0, 0.5, 1.3 and 0 (the last arrives exactly when the third leaves).
+    #[test]
+    fn fifo_single_server_by_hand() {
+        let sc = scenario(
+            "initial_replicas = 1",
+            "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1",
+        );
+        let r = run(&sc, &[0.0, 0.5, 0.7, 3.0]);
+        let s = &r.summary;
+        assert_eq!((s.requests, s.completed, s.dropped), (4, 4, 0));
+        assert!(close(s.mean_wait_s, 0.45), "{}", s.mean_wait_s);
+        assert!(close(s.p_wait, 0.5));
+        assert!(close(s.mean_latency_s, 1.45));
+        assert_eq!(s.slo_violations, 1); // latency 2.3 s > 2 s
+        assert!(close(s.replica_seconds, 10.0));
+        assert!(close(s.cost, 10.5));
+        assert_eq!(r.timeline.len(), 2);
+        let t = &r.timeline[0];
+        assert_eq!((t.arrivals, t.completed, t.dropped), (4, 4, 0));
+        assert!(close(t.busy, 0.8) && close(t.queued, 0.36) && close(t.utilization, 0.8));
+        assert!(close(t.cost, 5.5));
+        let t = &r.timeline[1];
+        assert_eq!((t.arrivals, t.completed), (0, 0));
+        assert!(close(t.busy, 0.0) && close(t.utilization, 0.0) && t.p95_latency_s.is_nan());
+        assert!(close(t.cost, 5.0));
+    }
+
+    /// No container at first: the request waits in the front buffer, times out before the
+    /// container (asked for at the 1 s tick, ready after a 2 s start-up) is ready; the next
+    /// one is served when it is.
+    #[test]
+    fn front_buffer_startup_and_timeout_by_hand() {
+        let sc = scenario(
+            "min_replicas = 0\ninitial_replicas = 0\nstartup = 2\nqueue_timeout = 2.45",
+            "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1\nperiod = 1",
+        );
+        let r = run(&sc, &[0.5, 2.9]);
+        let s = &r.summary;
+        assert_eq!((s.requests, s.completed, s.dropped), (2, 1, 1));
+        assert!(close(s.mean_wait_s, 0.1), "{}", s.mean_wait_s);
+        assert_eq!(s.slo_violations, 1);
+        assert!(close(s.replica_seconds, 9.0));
+        assert_eq!(s.scale_ups, 1);
+        let t = &r.timeline[0];
+        assert_eq!((t.arrivals, t.completed, t.dropped), (2, 1, 1));
+        assert_eq!((t.ready_replicas, t.starting_replicas, t.desired_replicas), (1, 0, 1));
+        assert!(close(t.queued, 0.51), "{}", t.queued);
+        assert!(close(t.busy, 0.2) && close(t.utilization, 0.5));
+    }
+
+    /// Two round-robin containers; the policy scales to one at 1 s. Both hold one request, so
+    /// the newer drains: it finishes its request at 2.1 s and stops 0.5 s later. A request at
+    /// 1.5 s queues behind the other container's and waits 0.5 s.
+    #[test]
+    fn drain_on_scale_down_by_hand() {
+        let mut sc = scenario(
+            "load_balancer = \"round_robin\"\ninitial_replicas = 2\nshutdown = 0.5",
+            "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1\nperiod = 1",
+        );
+        sc.service = crate::cluster::service::ServiceSpec::Deterministic {
+            mean: crate::time::SimDuration::from_secs(2),
+        };
+        let r = run(&sc, &[0.0, 0.1, 1.5]);
+        let s = &r.summary;
+        assert_eq!((s.completed, s.dropped), (3, 0));
+        assert!(close(s.mean_wait_s, 0.5 / 3.0));
+        assert!(close(s.replica_seconds, 12.6), "{}", s.replica_seconds);
+        assert_eq!((s.scale_ups, s.scale_downs), (0, 1));
+        assert!(close(s.mean_latency_s, (2.0 + 2.0 + 2.5) / 3.0));
+        let t = &r.timeline[0];
+        assert_eq!((t.ready_replicas, t.desired_replicas), (1, 1));
+    }
+
+    /// Requests that arrive during the warm-up are excluded from the summary, but the
+    /// timeline shows the whole run.
+    #[test]
+    fn warmup_is_excluded_from_the_summary() {
+        let mut sc = scenario(
+            "initial_replicas = 1",
+            "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1",
+        );
+        sc.warmup = crate::time::SimDuration::from_secs(5);
+        let r = run(&sc, &[1.0, 6.0, 7.5]);
+        let s = &r.summary;
+        assert_eq!((s.requests, s.completed), (2, 2));
+        assert!(close(s.replica_seconds, 5.0));
+        assert_eq!(r.timeline[0].arrivals + r.timeline[1].arrivals, 3);
     }
 }

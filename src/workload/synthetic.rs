@@ -30,6 +30,29 @@ fn exp_gap_ns(rng: &mut SimRng, rate: f64) -> u64 {
     }
 }
 
+/// A given list of arrival times, replayed as they are (for tests and programs that build
+/// their own arrivals). The times must be in non-decreasing order.
+pub struct Fixed {
+    times: std::vec::IntoIter<SimTime>,
+}
+
+impl Fixed {
+    pub fn new(times: Vec<SimTime>) -> Self {
+        debug_assert!(times.windows(2).all(|w| w[0] <= w[1]), "times out of order");
+        Fixed {
+            times: times.into_iter(),
+        }
+    }
+}
+
+impl ArrivalSource for Fixed {
+    fn fill(&mut self, out: &mut Vec<SimTime>, max: usize) -> Result<usize, InputError> {
+        let before = out.len();
+        out.extend(self.times.by_ref().take(max));
+        Ok(out.len() - before)
+    }
+}
+
 /// Poisson arrivals with a piecewise-constant rate.
 pub struct Piecewise {
     /// (start, rate per second), sorted by start; the first starts at 0.
