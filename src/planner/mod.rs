@@ -1,1 +1,3 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
+
+pub mod queueing;
