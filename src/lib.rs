@@ -14,4 +14,5 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod time;
+pub mod validate;
 pub mod workload;

@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Simulate every policy of a scenario and write summary.csv, policies.csv, timeline.csv.
     Run(commands::run::RunArgs),
+    /// Check the simulator against queueing theory (Erlang C, Pollaczek-Khinchine).
+    Validate(commands::validate::ValidateArgs),
     /// Work with recorded traces: inspect, convert, generate.
     Trace(commands::trace::TraceArgs),
 }
@@ -36,6 +38,7 @@ fn main() {
     let result = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Trace(args) => commands::trace::run(args),
+        Command::Validate(args) => commands::validate::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -26,13 +26,18 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// An error at `span`, naming `key`.
+    /// An error at `span`, naming `key`. When the text at `span` belongs to the same key in
+    /// a numbered table (`policy.name` of the second `[[policy]]`), the key names the table
+    /// (`policy[2].name`).
     pub fn error(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
         let (line, col) = line_col(self.text, span.start);
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        let located = key_at(self.text, span.start)
+            .filter(|k| k.contains('[') && k.rsplit('.').next() == Some(leaf));
         InputError::new(message)
             .in_file(&self.path)
             .at(line, col)
-            .key(key)
+            .key(located.unwrap_or_else(|| key.to_string()))
     }
 
     /// Turns a TOML syntax or type error into an [`InputError`] with the line, column and key.

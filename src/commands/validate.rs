@@ -1,0 +1,36 @@
+//! `autoscale-sim validate`: simulated against analytic mean wait and P(wait).
+
+use crate::error::Error;
+use crate::validate;
+
+/// Arguments of `autoscale-sim validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Replications per case (at least 2).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
+    pub replications: u32,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+}
+
+/// Runs every case; exit status 1 if any is off.
+pub fn run(args: &ValidateArgs) -> Result<i32, Error> {
+    let mut results = Vec::new();
+    for case in validate::cases() {
+        results.push(validate::run_case(
+            &case,
+            args.replications,
+            args.threads.map(usize::from),
+        )?);
+    }
+    print!("{}", validate::table(&results));
+    let off = results.iter().filter(|r| !r.passed()).count();
+    println!(
+        "{} of {} cases agree with theory (99.9% confidence intervals over {} replications)",
+        results.len() - off,
+        results.len(),
+        args.replications
+    );
+    Ok(if off == 0 { 0 } else { 1 })
+}
