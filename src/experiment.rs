@@ -49,6 +49,11 @@ pub fn apply_options(scenario: &Scenario, opts: &RunOptions) -> Result<Scenario,
             }
         }
         sc.policies.retain(|p| opts.policies.contains(&p.name));
+        if let Some(b) = &sc.baseline
+            && !sc.policies.iter().any(|p| &p.name == b)
+        {
+            sc.baseline = None;
+        }
     }
     Ok(sc)
 }
@@ -61,6 +66,9 @@ pub struct PolicyAggregate {
     pub metrics: Vec<(f64, f64)>,
     /// 1 = best (lowest mean objective).
     pub rank: usize,
+    /// Objective minus the baseline's, paired by replication: (mean, 95% CI half-width).
+    /// Zero for the baseline itself.
+    pub vs_baseline: (f64, f64),
 }
 
 /// The metrics `policies.csv` reports as mean and CI half-width, in column order.
@@ -86,6 +94,18 @@ impl PolicyAggregate {
     pub fn objective(&self) -> (f64, f64) {
         self.metrics[AGGREGATED.len() - 1]
     }
+
+    /// Whether the paired difference from the baseline is significant at 95% (its confidence
+    /// interval excludes zero); `None` when it cannot be told (one replication, or the
+    /// baseline itself).
+    pub fn differs_from_baseline(&self) -> Option<bool> {
+        let (d, ci) = self.vs_baseline;
+        if ci.is_nan() || (d == 0.0 && ci == 0.0) {
+            None
+        } else {
+            Some(d.abs() > ci)
+        }
+    }
 }
 
 /// The outcome of an experiment.
@@ -97,6 +117,8 @@ pub struct Experiment {
     pub runs: Vec<RunResult>,
     /// One entry per policy, in scenario order.
     pub policies: Vec<PolicyAggregate>,
+    /// The policy the others are compared with.
+    pub baseline: String,
 }
 
 impl Experiment {
@@ -127,15 +149,35 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
             .collect::<Result<Vec<_>, Error>>()
     })?;
     let policies = aggregate(&sc, &runs);
+    let baseline = baseline_of(&sc);
     Ok(Experiment {
         scenario: sc,
         runs,
         policies,
+        baseline,
     })
 }
 
-/// Aggregates runs per policy and ranks policies by mean objective (ties: scenario order).
+/// The baseline policy's name: the scenario's `baseline`, else its first policy.
+pub fn baseline_of(sc: &Scenario) -> String {
+    sc.baseline
+        .clone()
+        .or_else(|| sc.policies.first().map(|p| p.name.clone()))
+        .unwrap_or_default()
+}
+
+/// Aggregates runs per policy, ranks policies by mean objective (ties: scenario order), and
+/// compares each with the baseline pairwise per replication (common random numbers make the
+/// paired difference far tighter than the difference of two means).
 pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
+    let baseline = baseline_of(sc);
+    let objective_of = |policy: &str| -> Vec<(u32, f64)> {
+        runs.iter()
+            .filter(|r| r.policy == policy)
+            .map(|r| (r.replication, r.summary.objective))
+            .collect()
+    };
+    let base = objective_of(&baseline);
     let mut out: Vec<PolicyAggregate> = sc
         .policies
         .iter()
@@ -148,10 +190,20 @@ pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
                     mean_ci95(&xs)
                 })
                 .collect();
+            let diffs: Vec<f64> = objective_of(&p.name)
+                .iter()
+                .filter_map(|(rep, x)| base.iter().find(|(r, _)| r == rep).map(|(_, b)| x - b))
+                .collect();
+            let vs_baseline = if p.name == baseline {
+                (0.0, 0.0)
+            } else {
+                mean_ci95(&diffs)
+            };
             PolicyAggregate {
                 policy: p.name.clone(),
                 metrics,
                 rank: 0,
+                vs_baseline,
             }
         })
         .collect();

@@ -415,7 +415,9 @@ impl<'a> Sim<'a> {
             Event::ContainerStop { container } => self.stop(container),
             Event::QueueTimeout { queue } => self.expire(queue),
             Event::Tick => {
-                let next = self.now + self.policy.tick_interval().0.max(1);
+                let next = self
+                    .now
+                    .saturating_add(self.policy.tick_interval().0.max(1));
                 if next < self.end {
                     self.queue.push(SimTime(next), Event::Tick);
                 }
@@ -429,7 +431,7 @@ impl<'a> Sim<'a> {
             Event::IntervalEnd => {
                 self.advance_areas();
                 self.close_interval();
-                let next = self.now + self.sc.interval.0;
+                let next = self.now.saturating_add(self.sc.interval.0);
                 if next < self.end {
                     self.queue.push(SimTime(next), Event::IntervalEnd);
                 }
@@ -492,7 +494,7 @@ impl<'a> Sim<'a> {
         {
             self.front_timer = true;
             self.queue.push(
-                SimTime(req.arrival + to),
+                SimTime(req.arrival.saturating_add(to)),
                 Event::QueueTimeout { queue: FRONT },
             );
         }
@@ -530,8 +532,10 @@ impl<'a> Sim<'a> {
                 && !con.timer_pending
             {
                 con.timer_pending = true;
-                self.queue
-                    .push(SimTime(req.arrival + to), Event::QueueTimeout { queue: c });
+                self.queue.push(
+                    SimTime(req.arrival.saturating_add(to)),
+                    Event::QueueTimeout { queue: c },
+                );
             }
         }
     }
@@ -548,7 +552,7 @@ impl<'a> Sim<'a> {
         con.busy += 1;
         self.busy += 1;
         self.queue.push(
-            SimTime(now + req.service),
+            SimTime(now.saturating_add(req.service)),
             Event::Departure {
                 container: c,
                 arrival: req.arrival,
@@ -673,7 +677,7 @@ impl<'a> Sim<'a> {
     fn drop_expired_front(&mut self) {
         let Some(to) = self.timeout else { return };
         while let Some(head) = self.front.front() {
-            if head.arrival + to > self.now {
+            if head.arrival.saturating_add(to) > self.now {
                 break;
             }
             let a = head.arrival;
@@ -687,7 +691,7 @@ impl<'a> Sim<'a> {
         loop {
             let con = &mut self.containers[c as usize];
             let Some(head) = con.queue.front() else { break };
-            if head.arrival + to > self.now {
+            if head.arrival.saturating_add(to) > self.now {
                 break;
             }
             let a = head.arrival;
@@ -706,7 +710,7 @@ impl<'a> Sim<'a> {
             self.drop_expired_front();
             match self.front.front() {
                 Some(head) => {
-                    let t = head.arrival + to;
+                    let t = head.arrival.saturating_add(to);
                     self.queue
                         .push(SimTime(t), Event::QueueTimeout { queue: FRONT });
                 }
@@ -721,7 +725,7 @@ impl<'a> Sim<'a> {
             match head {
                 Some(a) => self
                     .queue
-                    .push(SimTime(a + to), Event::QueueTimeout { queue }),
+                    .push(SimTime(a.saturating_add(to)), Event::QueueTimeout { queue }),
                 None => {
                     self.containers[queue as usize].timer_pending = false;
                     if self.containers[queue as usize].state == State::Draining {
@@ -808,7 +812,7 @@ impl<'a> Sim<'a> {
             self.stop(id);
         } else {
             self.queue.push(
-                SimTime(self.now + self.shutdown),
+                SimTime(self.now.saturating_add(self.shutdown)),
                 Event::ContainerStop { container: id },
             );
         }
@@ -913,7 +917,7 @@ impl<'a> Sim<'a> {
                     self.make_ready(id);
                 } else {
                     self.queue.push(
-                        SimTime(self.now + self.startup),
+                        SimTime(self.now.saturating_add(self.startup)),
                         Event::ContainerReady { container: id },
                     );
                 }

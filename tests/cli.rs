@@ -85,7 +85,11 @@ fn run_writes_the_three_csvs_with_their_headers() {
         "policy,replication,time_s,arrivals,completed,dropped,ready_replicas,starting_replicas,desired_replicas,busy,queued,utilization,p95_latency_s,cost"
     ));
     assert!(first("policies.csv").starts_with("policy,mean_latency_s,mean_latency_s_ci95,p95_latency_s,p95_latency_s_ci95,p99_latency_s,p99_latency_s_ci95,slo_violation_ratio,slo_violation_ratio_ci95,replica_seconds,replica_seconds_ci95,cost,cost_ci95,objective,objective_ci95"));
-    assert!(first("policies.csv").ends_with(",rank"));
+    assert!(
+        first("policies.csv").ends_with(
+            ",rank,baseline,objective_vs_baseline,objective_vs_baseline_ci95,significant"
+        )
+    );
     // 10 intervals x 2 policies, one replication.
     let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
     assert_eq!(timeline.lines().count(), 1 + 20);

@@ -196,4 +196,15 @@ fn policies_share_arrivals_within_a_replication() {
     let p = |name: &str| exp.policies.iter().find(|p| p.policy == name).unwrap();
     assert!(p("large").mean("mean_latency_s") < p("small").mean("mean_latency_s"));
     assert!(p("large").mean("replica_seconds") > p("small").mean("replica_seconds"));
+    // The paired difference against the baseline (the first policy): its mean is exactly the
+    // difference of the means, and the baseline's own difference is zero.
+    assert_eq!(exp.baseline, "small");
+    assert_eq!(p("small").vs_baseline, (0.0, 0.0));
+    let d = p("large").vs_baseline.0;
+    let expected = p("large").objective().0 - p("small").objective().0;
+    assert!(
+        (d - expected).abs() < 1e-9 * expected.abs().max(1.0),
+        "{d} vs {expected}"
+    );
+    assert!(p("large").vs_baseline.1 > 0.0);
 }

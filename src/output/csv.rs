@@ -118,6 +118,14 @@ pub fn policies_header() -> Vec<String> {
         h.push(format!("{m}_ci95"));
     }
     h.push("rank".into());
+    for c in [
+        "baseline",
+        "objective_vs_baseline",
+        "objective_vs_baseline_ci95",
+        "significant",
+    ] {
+        h.push(c.into());
+    }
     h
 }
 
@@ -132,6 +140,14 @@ pub fn policies_csv(exp: &Experiment) -> Vec<u8> {
             row.push(num(*ci));
         }
         row.push(p.rank.to_string());
+        row.push(exp.baseline.clone());
+        row.push(num(p.vs_baseline.0));
+        row.push(num(p.vs_baseline.1));
+        row.push(match p.differs_from_baseline() {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => String::new(),
+        });
         w.write_record(&row).expect("in memory");
     }
     finish(w)

@@ -14,7 +14,7 @@ fn fmt_ci(mean: f64, ci: f64) -> String {
 /// The comparison table as text.
 pub fn comparison(exp: &Experiment) -> String {
     let sc = &exp.scenario;
-    let mut rows: Vec<[String; 7]> = vec![[
+    let mut rows: Vec<[String; 8]> = vec![[
         "rank".into(),
         "policy".into(),
         "objective".into(),
@@ -22,6 +22,7 @@ pub fn comparison(exp: &Experiment) -> String {
         "mean latency s".into(),
         "p95 latency s".into(),
         "SLO violations".into(),
+        format!("vs {}", exp.baseline),
     ]];
     for p in exp.ranked() {
         let (obj, ci) = p.objective();
@@ -33,9 +34,19 @@ pub fn comparison(exp: &Experiment) -> String {
             format!("{:.4}", p.mean("mean_latency_s")),
             format!("{:.4}", p.mean("p95_latency_s")),
             format!("{:.3}%", 100.0 * p.mean("slo_violation_ratio")),
+            if p.policy == exp.baseline {
+                "baseline".to_string()
+            } else {
+                let (d, ci) = p.vs_baseline;
+                match p.differs_from_baseline() {
+                    Some(true) => format!("{d:+.4} ± {ci:.4}"),
+                    Some(false) => format!("{d:+.4} ± {ci:.4} (n.s.)"),
+                    None => format!("{d:+.4}"),
+                }
+            },
         ]);
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..8)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
@@ -66,6 +77,16 @@ pub fn comparison(exp: &Experiment) -> String {
             let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
             let _ = writeln!(out, "{}", "-".repeat(total));
         }
+    }
+    if exp
+        .ranked()
+        .iter()
+        .any(|p| p.differs_from_baseline() == Some(false))
+    {
+        let _ = writeln!(
+            out,
+            "(n.s.: the paired 95% confidence interval of the difference includes 0, so it is not significant)"
+        );
     }
     out
 }

@@ -35,6 +35,9 @@ pub struct Scenario {
     pub cluster: ClusterSpec,
     pub cost: CostSpec,
     pub policies: Vec<PolicyDef>,
+    /// The policy every other is compared with, pairwise per replication (`baseline`; the
+    /// first policy when absent).
+    pub baseline: Option<String>,
 }
 
 /// A named policy of a scenario.
@@ -71,6 +74,7 @@ struct RawScenario {
     warmup: Option<Spanned<Dur>>,
     replications: Option<Spanned<u32>>,
     interval: Option<Spanned<Dur>>,
+    baseline: Option<Spanned<String>>,
     workload: Spanned<RawWorkload>,
     service: Spanned<RawService>,
     #[serde(default)]
@@ -283,6 +287,21 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         });
     }
 
+    if let Some(b) = &raw.baseline
+        && !policies.iter().any(|p| &p.name == b.get_ref())
+    {
+        let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
+        return Err(src.error(
+            b.span(),
+            "baseline",
+            format!(
+                "expected the name of a policy of this scenario ({}), found \"{}\"",
+                names.join(", "),
+                b.get_ref()
+            ),
+        ));
+    }
+
     Ok(Scenario {
         name,
         path: src.path.clone(),
@@ -296,6 +315,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         cluster,
         cost,
         policies,
+        baseline: raw.baseline.map(|b| b.into_inner()),
     })
 }
 
