@@ -512,7 +512,7 @@ fn speedup_compresses_time_and_a_window_replays_part_of_the_trace() {
     let got = replay(&s);
     let expected: Vec<u64> = times
         .iter()
-        .filter(|&&t| t >= 600 * S && t < 1500 * S)
+        .filter(|&&t| (600 * S..1500 * S).contains(&t))
         .map(|&t| ((t - 600 * S) as f64 / 3.0).round() as u64)
         .collect();
     assert_eq!(got.iter().map(|t| t.0).collect::<Vec<_>>(), expected);

@@ -80,7 +80,7 @@ fn a_large_trace_replays_in_constant_memory() {
         total += n as u64;
         last = batch.last().copied();
         calls += 1;
-        if calls % 64 == 0 {
+        if calls.is_multiple_of(64) {
             peak = peak.max(rss_kib());
         }
     }
