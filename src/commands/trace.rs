@@ -1,6 +1,17 @@
-//! `autoscale-sim trace ...` (inspect, convert, generate).
+//! `autoscale-sim trace ...`: inspect, convert and generate traces.
+//!
+//! Arguments are checked before anything is read: an option that does not apply to the trace's
+//! format is an error, never silently ignored. Output files are written to a temporary file in
+//! the same folder and renamed into place once complete, so they are written whole or not at
+//! all.
 
-use crate::error::{Error, InputError};
+use crate::error::{EXIT_OK, Error, InputError};
+use crate::scenario;
+use crate::time::{SimDuration, parse_duration};
+use crate::workload::TraceFormat;
+use crate::workload::trace::{self, ReadOptions, RecordReader, detect, inspect, write};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim trace`.
 #[derive(Debug, clap::Args)]
@@ -11,10 +22,280 @@ pub struct TraceArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum TraceCommand {
-    /// Summarise a trace: span, arrivals, rates, gaps, burstiness.
-    Inspect { trace: std::path::PathBuf },
+    /// Summarise a trace: span, arrivals, mean and peak rates, gaps, burstiness, and a
+    /// sparkline of the rate.
+    Inspect(InspectArgs),
+    /// Convert a trace to per-bin counts (the `counts` format), keeping every arrival.
+    Convert(ConvertArgs),
+    /// Write the synthetic workload of a scenario as a trace (replication 0, seeded as a run).
+    Generate(GenerateArgs),
 }
 
-pub fn run(_args: &TraceArgs) -> Result<i32, Error> {
-    Err(InputError::new("the trace commands are not available yet").into())
+/// Which trace to read and how.
+#[derive(Debug, clap::Args)]
+pub struct TraceInput {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// Its format: counts, timestamps, azure or clf (inferred from the content and extension
+    /// when absent).
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<TraceFormat>,
+    /// Bin width of a `counts` trace (default: the difference of its first two rows' times).
+    #[arg(long = "input-bin", value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub input_bin: Option<SimDuration>,
+    /// The Azure function (HashFunction) to read (default: all rows summed).
+    #[arg(long, value_name = "HASH")]
+    pub function: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub input: TraceInput,
+    /// Width of the statistics bins (default: the trace's own bin, or 60s for per-request
+    /// traces).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub bin: Option<SimDuration>,
+    /// Print the statistics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub input: TraceInput,
+    /// The counts file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Width of the output bins (default: the trace's own bin, or 60s for per-request traces).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub bin: Option<SimDuration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateKind {
+    /// `time_s,count` per bin.
+    Counts,
+    /// `time_s`, one arrival per row.
+    Timestamps,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The scenario whose workload to write.
+    pub scenario: PathBuf,
+    /// The trace file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write counts per bin or one timestamp per arrival.
+    #[arg(long = "as", value_enum, default_value = "counts")]
+    pub kind: GenerateKind,
+    /// Bin width for counts (default: the scenario's `interval`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub bin: Option<SimDuration>,
+}
+
+fn parse_format(s: &str) -> Result<TraceFormat, String> {
+    TraceFormat::parse(s).ok_or_else(|| format!("expected {}", TraceFormat::NAMES))
+}
+
+fn parse_positive_duration(s: &str) -> Result<SimDuration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("expected a duration greater than zero".to_string()),
+        d => Ok(d),
+    }
+}
+
+/// Runs a `trace` subcommand; returns the exit status.
+pub fn run(args: &TraceArgs) -> Result<i32, Error> {
+    match &args.command {
+        TraceCommand::Inspect(a) => run_inspect(a),
+        TraceCommand::Convert(a) => run_convert(a),
+        TraceCommand::Generate(a) => run_generate(a),
+    }
+}
+
+/// Opens the input trace, with its format and why that format.
+fn open_input(input: &TraceInput) -> Result<(Box<dyn RecordReader>, TraceFormat, String), Error> {
+    let (format, reason) = match input.format {
+        Some(f) => (f, "given by --format".to_string()),
+        None => {
+            let d = detect::detect(&input.trace)?;
+            (
+                d.format,
+                format!("inferred: {}; --format overrides", d.reason),
+            )
+        }
+    };
+    if input.input_bin.is_some() && format != TraceFormat::Counts {
+        return Err(InputError::new(format!(
+            "--input-bin applies to the counts format only, and this trace is read as {}",
+            format.name()
+        ))
+        .into());
+    }
+    if input.function.is_some() && format != TraceFormat::Azure {
+        return Err(InputError::new(format!(
+            "--function applies to the azure format only, and this trace is read as {}",
+            format.name()
+        ))
+        .into());
+    }
+    let reader = trace::open_reader(
+        &input.trace,
+        &ReadOptions {
+            format,
+            bin: input.input_bin,
+            function: input.function.clone(),
+        },
+    )?;
+    Ok((reader, format, reason))
+}
+
+fn run_inspect(a: &InspectArgs) -> Result<i32, Error> {
+    let (mut reader, format, reason) = open_input(&a.input)?;
+    let stats = inspect::inspect(
+        reader.as_mut(),
+        a.bin.map(|b| b.0),
+        &a.input.trace.display().to_string(),
+        format.name(),
+        &reason,
+    )?;
+    let text = if a.json {
+        let mut s = serde_json::to_string_pretty(&stats)
+            .map_err(|e| Error::Other(format!("cannot write JSON: {e}")))?;
+        s.push('\n');
+        s
+    } else {
+        inspect::render_text(&stats)
+    };
+    print_stdout(&text)?;
+    Ok(EXIT_OK)
+}
+
+fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
+    let (mut reader, _, _) = open_input(&a.input)?;
+    let bin = a
+        .bin
+        .map(|b| b.0)
+        .or(reader.bin_width())
+        .unwrap_or(inspect::DEFAULT_BIN_NS);
+    let written = write_atomically(&a.out, |out| write::to_counts(reader.as_mut(), bin, out))?;
+    eprintln!(
+        "wrote {}: {} arrivals in {} bins of {} s{}",
+        a.out.display(),
+        written.arrivals,
+        written.rows,
+        bin as f64 / 1e9,
+        if written.gap_rows > 0 {
+            format!(" ({} without data)", written.gap_rows)
+        } else {
+            String::new()
+        }
+    );
+    for note in skipped_notes(reader.as_ref(), &a.input.trace) {
+        eprintln!("note: {note}");
+    }
+    Ok(EXIT_OK)
+}
+
+fn skipped_notes(reader: &dyn RecordReader, path: &Path) -> Vec<String> {
+    let s = reader.skipped();
+    let mut notes = Vec::new();
+    if s.lines > 0 {
+        notes.push(format!(
+            "{}: {} lines are not Common Log Format requests and were skipped (the first at line {})",
+            path.display(),
+            s.lines,
+            s.first_line.unwrap_or(0)
+        ));
+    }
+    if s.clamped > 0 {
+        notes.push(format!(
+            "{}: {} lines were too far out of time order and were counted at a later time",
+            path.display(),
+            s.clamped
+        ));
+    }
+    notes
+}
+
+fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
+    let sc = scenario::load(&a.scenario)?;
+    let kind = match a.kind {
+        GenerateKind::Counts => write::GenerateAs::Counts,
+        GenerateKind::Timestamps => {
+            if a.bin.is_some() {
+                return Err(InputError::new(
+                    "--bin applies to --as counts only (timestamps have no bins)",
+                )
+                .into());
+            }
+            write::GenerateAs::Timestamps
+        }
+    };
+    let bin = a.bin.unwrap_or(sc.interval);
+    let n = write_atomically(&a.out, |out| {
+        write::generate(&sc.workload, sc.seed, sc.duration, kind, bin, out)
+    })?;
+    eprintln!(
+        "wrote {}: {n} arrivals over {} s of scenario {} (seed {}, replication 0)",
+        a.out.display(),
+        sc.duration.as_secs_f64(),
+        sc.name,
+        sc.seed
+    );
+    Ok(EXIT_OK)
+}
+
+/// Prints to standard output; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to standard output", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `path` through `f` into a temporary file in the same folder, renamed into place only
+/// once `f` has succeeded.
+fn write_atomically<T>(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        return Err(InputError::new(format!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            shown.display()
+        ))
+        .key("--out")
+        .into());
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".autoscale-sim-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(format!("cannot create a file in {}", dir.display()), e))?;
+    let mut w = BufWriter::with_capacity(1 << 16, tmp);
+    let value = f(&mut w)?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.error))?;
+    Ok(value)
 }

@@ -24,6 +24,12 @@ pub trait ArrivalSource: Send {
     /// A recorded trace may find a malformed line only when it reaches it: that is an
     /// [`InputError`] naming the file, line and column.
     fn fill(&mut self, out: &mut Vec<SimTime>, max: usize) -> Result<usize, InputError>;
+
+    /// Remarks about the input to show the user once the source has been read, such as lines
+    /// of an access log that were skipped. None for synthetic sources.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A validated workload of a scenario.

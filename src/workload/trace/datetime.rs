@@ -1,0 +1,240 @@
+//! Times as traces write them: seconds, date-times, and access-log time stamps.
+//!
+//! Every parser returns integer nanoseconds (`i64`) on the trace's own clock, or `None` when
+//! the text is not a time of that kind; nothing is rounded through a float except numbers
+//! written with an exponent (`1.5e3`).
+//!
+//! - Seconds (`12.5`, `1700158623.97996`, `-3`) are read exactly as a decimal, to the
+//!   nanosecond (digits beyond the ninth decimal are dropped).
+//! - Date-times are read by `jiff`'s ISO 8601 / RFC 3339 parser: `2023-11-16 18:17:03.9799600`,
+//!   `2023-11-16T18:17:03Z`, `2023-11-16T18:17:03.5+01:00`, a date alone (`2023-11-16`, at
+//!   midnight), up to nanosecond precision. A date-time with an offset or `Z` is converted to
+//!   the UTC instant; one without is taken as UTC (the trace's own wall clock, kept as is).
+//! - Access-log time stamps (`01/Jul/1995:00:00:01 -0400`) are converted to UTC instants.
+
+use jiff::fmt::temporal::DateTimeParser;
+use jiff::tz::Offset;
+
+/// How a trace writes its times (fixed by its first data row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeKind {
+    /// A number of seconds.
+    Seconds,
+    /// A calendar date and time of day.
+    DateTime,
+}
+
+/// What a time field may hold, for error messages.
+pub const TIME_EXPECTED: &str = "a time: seconds (12.5) or a date-time (2023-11-16 18:17:03.9799600, 2023-11-16T18:17:03Z, 2023-11-16T18:17:03+01:00)";
+
+static PARSER: DateTimeParser = DateTimeParser::new();
+
+/// Reads a number of seconds exactly, as nanoseconds.
+pub fn parse_seconds(text: &[u8]) -> Option<i64> {
+    let (neg, digits) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
+        Some(p) => (&digits[..p], &digits[p + 1..]),
+        None => (digits, &digits[digits.len()..]),
+    };
+    let plain = (!int.is_empty() || !frac.is_empty())
+        && int.iter().all(u8::is_ascii_digit)
+        && frac.iter().all(u8::is_ascii_digit);
+    if !plain {
+        // Exponent forms and the like: through a float, rounded to the nanosecond.
+        let s = std::str::from_utf8(text).ok()?;
+        if !s.bytes().any(|b| b == b'e' || b == b'E') {
+            return None;
+        }
+        let v: f64 = s.parse().ok()?;
+        let ns = (v * 1e9).round();
+        return (v.is_finite() && ns.abs() < i64::MAX as f64).then_some(ns as i64);
+    }
+    let mut secs: i64 = 0;
+    for &d in int {
+        secs = secs.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    let mut nanos: i64 = 0;
+    for i in 0..9 {
+        nanos = nanos * 10 + frac.get(i).map_or(0, |&d| i64::from(d - b'0'));
+    }
+    let ns = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+    Some(if neg { -ns } else { ns })
+}
+
+/// Reads an ISO 8601 date-time as nanoseconds since the Unix epoch (UTC).
+pub fn parse_datetime(text: &[u8]) -> Option<i64> {
+    // An offset or `Z` can only follow the date (whose own dashes sit in the first 8 bytes).
+    let has_offset = text.len() > 8
+        && text[8..]
+            .iter()
+            .any(|b| matches!(b, b'+' | b'-' | b'Z' | b'z'));
+    let ts = if has_offset {
+        PARSER.parse_timestamp(text).ok()?
+    } else {
+        Offset::UTC
+            .to_timestamp(PARSER.parse_datetime(text).ok()?)
+            .ok()?
+    };
+    i64::try_from(ts.as_nanosecond()).ok()
+}
+
+/// Reads an access-log time stamp (`01/Jul/1995:00:00:01 -0400`) as nanoseconds since the
+/// Unix epoch (UTC).
+pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
+    let ts = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
+        .ok()?
+        .to_timestamp()
+        .ok()?;
+    i64::try_from(ts.as_nanosecond()).ok()
+}
+
+/// Reads a time of either kind; `kind`, once known, says which one to expect.
+pub fn parse_time(text: &[u8], kind: Option<TimeKind>) -> Option<(i64, TimeKind)> {
+    match kind {
+        Some(TimeKind::Seconds) => parse_seconds(text).map(|t| (t, TimeKind::Seconds)),
+        Some(TimeKind::DateTime) => parse_datetime(text).map(|t| (t, TimeKind::DateTime)),
+        None => parse_seconds(text)
+            .map(|t| (t, TimeKind::Seconds))
+            .or_else(|| parse_datetime(text).map(|t| (t, TimeKind::DateTime))),
+    }
+}
+
+/// A UTC instant (nanoseconds since the Unix epoch) in RFC 3339 form.
+pub fn format_datetime(ns: i64) -> String {
+    match jiff::Timestamp::from_nanosecond(i128::from(ns)) {
+        Ok(ts) => ts.to_string(),
+        Err(_) => format!("{ns} ns since 1970-01-01T00:00:00Z"),
+    }
+}
+
+/// Nanoseconds as an exact decimal number of seconds, without trailing zeros (`60`, `1.5`,
+/// `-0.000000001`).
+pub fn format_seconds(ns: i64) -> String {
+    let mut s = String::new();
+    push_seconds(&mut s, ns);
+    s
+}
+
+/// Appends [`format_seconds`] of `ns` to `out`.
+pub fn push_seconds(out: &mut String, ns: i64) {
+    use std::fmt::Write;
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    let (secs, frac) = (abs / 1_000_000_000, abs % 1_000_000_000);
+    if frac == 0 {
+        let _ = write!(out, "{sign}{secs}");
+    } else {
+        let digits = format!("{frac:09}");
+        let _ = write!(out, "{sign}{secs}.{}", digits.trim_end_matches('0'));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact() {
+        assert_eq!(parse_seconds(b"12.5"), Some(12_500_000_000));
+        assert_eq!(parse_seconds(b"0"), Some(0));
+        assert_eq!(parse_seconds(b".25"), Some(250_000_000));
+        assert_eq!(parse_seconds(b"7."), Some(7_000_000_000));
+        assert_eq!(parse_seconds(b"-3"), Some(-3_000_000_000));
+        // Epoch seconds at 100 ns: beyond what an f64 holds exactly.
+        assert_eq!(
+            parse_seconds(b"1700158623.9799601"),
+            Some(1_700_158_623_979_960_100)
+        );
+        assert_eq!(parse_seconds(b"1.1234567899"), Some(1_123_456_789));
+        assert_eq!(parse_seconds(b"1.5e3"), Some(1_500_000_000_000));
+        for bad in [
+            &b""[..],
+            b".",
+            b"-",
+            b"abc",
+            b"1.2.3",
+            b"12s",
+            b"1e999",
+            b"nan",
+            b"1 2",
+        ] {
+            assert_eq!(
+                parse_seconds(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn date_times_with_and_without_offsets() {
+        let base = parse_datetime(b"2023-11-16 18:17:03").unwrap();
+        assert_eq!(base, 1_700_158_623_000_000_000);
+        assert_eq!(
+            parse_datetime(b"2023-11-16 18:17:03.9799600"),
+            Some(base + 979_960_000)
+        );
+        assert_eq!(parse_datetime(b"2023-11-16T18:17:03Z"), Some(base));
+        assert_eq!(
+            parse_datetime(b"2023-11-16T19:17:03+01:00"),
+            Some(base),
+            "an offset gives the UTC instant"
+        );
+        assert_eq!(parse_datetime(b"2023-11-16T14:17:03-0400"), Some(base));
+        assert_eq!(
+            parse_datetime(b"2023-11-16"),
+            Some(base - (18 * 3600 + 17 * 60 + 3) * 1_000_000_000)
+        );
+        for bad in [
+            &b"2023-02-30 00:00:00"[..],
+            b"12.5",
+            b"yesterday",
+            b"2023-11-16 25:00:00",
+        ] {
+            assert_eq!(
+                parse_datetime(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn access_log_times_become_utc() {
+        let t = parse_clf_time(b"01/Jul/1995:00:00:01 -0400").unwrap();
+        assert_eq!(Some(t), parse_datetime(b"1995-07-01T04:00:01Z"));
+        assert_eq!(parse_clf_time(b"01/Jul/1995:00:00:01"), None);
+        assert_eq!(parse_clf_time(b"32/Jul/1995:00:00:01 -0400"), None);
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for ns in [0, 1, 1_500_000_000, 60_000_000_000, 123_456_789_012, -1] {
+            let s = format_seconds(ns);
+            assert_eq!(parse_seconds(s.as_bytes()), Some(ns), "{s}");
+        }
+        assert_eq!(format_seconds(60_000_000_000), "60");
+        assert_eq!(format_seconds(1_500_000_000), "1.5");
+        let t = parse_datetime(b"2023-11-16 18:17:03.97996").unwrap();
+        assert_eq!(format_datetime(t), "2023-11-16T18:17:03.97996Z");
+        assert_eq!(parse_datetime(format_datetime(t).as_bytes()), Some(t));
+    }
+
+    #[test]
+    fn kind_is_detected_then_enforced() {
+        assert_eq!(parse_time(b"5", None).map(|x| x.1), Some(TimeKind::Seconds));
+        assert_eq!(
+            parse_time(b"2023-11-16", None).map(|x| x.1),
+            Some(TimeKind::DateTime)
+        );
+        assert_eq!(parse_time(b"5", Some(TimeKind::DateTime)), None);
+        assert_eq!(parse_time(b"time", None), None);
+    }
+}
