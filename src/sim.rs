@@ -53,6 +53,8 @@ pub struct RunResult {
     /// Set when the workload ran out of arrivals before the end of the run: the time of its
     /// last arrival.
     pub workload_ended_at: Option<SimTime>,
+    /// Remarks of the arrival source about its input (lines of a log it skipped, ...).
+    pub notes: Vec<String>,
 }
 
 /// Simulates policy `policy` (an index into `scenario.policies`) in replication `replication`.
@@ -1024,7 +1026,9 @@ impl<'a> Sim<'a> {
             .source_done
             .then_some(SimTime(self.last_arrival))
             .filter(|t| t.0 < self.end);
+        let notes = self.source.notes();
         RunResult {
+            notes,
             policy,
             replication: self.replication,
             summary,

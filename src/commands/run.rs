@@ -45,6 +45,12 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&exp.scenario.name));
     write_outputs(&exp, &out)?;
+    let mut notes: Vec<&String> = exp.runs.iter().flat_map(|r| &r.notes).collect();
+    notes.sort();
+    notes.dedup();
+    for n in notes {
+        eprintln!("note: {n}");
+    }
     if let Some(t) = exp.runs.iter().filter_map(|r| r.workload_ended_at).max() {
         eprintln!(
             "note: the workload ran out of arrivals at {} s, before the end of the run at {} s; the rest of the run had no arrivals",
