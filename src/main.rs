@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Simulate every policy of a scenario and write summary.csv, policies.csv, timeline.csv.
     Run(commands::run::RunArgs),
+    /// Draw the plots and reports of a results folder again from its CSVs.
+    Report(commands::report::ReportArgs),
     /// Check the simulator against queueing theory (Erlang C, Pollaczek-Khinchine).
     Validate(commands::validate::ValidateArgs),
     /// Work with recorded traces: inspect, convert, generate.
@@ -39,6 +41,7 @@ fn main() {
         Command::Run(args) => commands::run::run(args),
         Command::Trace(args) => commands::trace::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -74,7 +74,38 @@ impl LatencyHistogram {
     pub fn clear(&mut self) {
         self.h.reset();
     }
+
+    /// Points of the latency distribution function: (quantile, latency in seconds) for the
+    /// quantiles of [`CDF_QUANTILES`]; empty when nothing was recorded.
+    pub fn cdf(&self) -> Vec<(f64, f64)> {
+        if self.h.is_empty() {
+            return Vec::new();
+        }
+        CDF_QUANTILES
+            .iter()
+            .map(|&q| (q, self.quantile_s(q)))
+            .collect()
+    }
 }
+
+/// The quantiles at which `latency.csv` samples each policy's latency distribution: every
+/// percent, then the tail.
+pub const CDF_QUANTILES: [f64; 106] = {
+    let mut q = [0.0; 106];
+    let mut i = 0;
+    while i < 100 {
+        q[i] = (i as f64 + 1.0) / 100.0;
+        i += 1;
+    }
+    q[99] = 0.995;
+    q[100] = 0.999;
+    q[101] = 0.9995;
+    q[102] = 0.9999;
+    q[103] = 0.99995;
+    q[104] = 0.99999;
+    q[105] = 1.0;
+    q
+};
 
 /// One row of `timeline.csv`: one interval of one run.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +129,9 @@ pub struct TimelineRow {
     pub utilization: f64,
     /// 95th percentile latency of the requests completed in the interval; NaN if none.
     pub p95_latency_s: f64,
+    /// Median and 99th percentile likewise.
+    pub p50_latency_s: f64,
+    pub p99_latency_s: f64,
     /// Replica cost of the interval plus the penalty of the violations in it.
     pub cost: f64,
     /// Replica-seconds billed in the interval.

@@ -986,6 +986,8 @@ impl<'a> Sim<'a> {
                 (a.busy - p.busy) as f64 / slots as f64
             },
             p95_latency_s: self.interval.latency.quantile_s(0.95),
+            p50_latency_s: self.interval.latency.quantile_s(0.5),
+            p99_latency_s: self.interval.latency.quantile_s(0.99),
             cost,
             replica_seconds,
             slo_violations: self.interval.violations,

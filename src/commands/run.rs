@@ -2,7 +2,8 @@
 
 use crate::error::{Error, InputError};
 use crate::experiment::{self, Experiment, RunOptions};
-use crate::output::{self, csv as out_csv, table};
+use crate::output::results::{Results, SCENARIO_COPY};
+use crate::output::{self, csv as out_csv, report, table};
 use crate::scenario;
 use std::path::{Path, PathBuf};
 
@@ -84,5 +85,17 @@ pub fn write_outputs(exp: &Experiment, dir: &Path) -> Result<(), Error> {
     output::write_atomic(&dir.join("summary.csv"), &out_csv::summary_csv(exp))?;
     output::write_atomic(&dir.join("policies.csv"), &out_csv::policies_csv(exp))?;
     output::write_atomic(&dir.join("timeline.csv"), &out_csv::timeline_csv(exp))?;
+    output::write_atomic(&dir.join("latency.csv"), &out_csv::latency_csv(exp))?;
+    let copy = format!(
+        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {}, {} replications).\n{}",
+        exp.scenario.path.display(),
+        env!("CARGO_PKG_VERSION"),
+        exp.scenario.seed,
+        exp.scenario.replications,
+        exp.scenario.text
+    );
+    output::write_atomic(&dir.join(SCENARIO_COPY), copy.as_bytes())?;
+    let results = Results::load(dir)?;
+    report::write(&results)?;
     Ok(())
 }

@@ -33,7 +33,7 @@ pub const SUMMARY_COLUMNS: [&str; 20] = [
 ];
 
 /// The `timeline.csv` columns, in order.
-pub const TIMELINE_COLUMNS: [&str; 16] = [
+pub const TIMELINE_COLUMNS: [&str; 18] = [
     "policy",
     "replication",
     "time_s",
@@ -50,6 +50,8 @@ pub const TIMELINE_COLUMNS: [&str; 16] = [
     "cost",
     "replica_seconds",
     "slo_violations",
+    "p50_latency_s",
+    "p99_latency_s",
 ];
 
 /// A number as a CSV field: shortest round-trip form, empty when NaN.
@@ -170,6 +172,8 @@ pub fn timeline_fields(t: &TimelineRow) -> Vec<String> {
         num(t.cost),
         num(t.replica_seconds),
         t.slo_violations.to_string(),
+        num(t.p50_latency_s),
+        num(t.p99_latency_s),
     ]
 }
 
@@ -182,6 +186,25 @@ pub fn timeline_csv(exp: &Experiment) -> Vec<u8> {
             let mut row = vec![r.policy.clone(), r.replication.to_string()];
             row.extend(timeline_fields(t));
             w.write_record(&row).expect("in memory");
+        }
+    }
+    finish(w)
+}
+
+/// `latency.csv`: each policy's latency distribution over all its replications (completed
+/// requests after the warm-up), as (quantile, latency) points.
+pub fn latency_csv(exp: &Experiment) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(["policy", "quantile", "latency_s"])
+        .expect("in memory");
+    for p in &exp.scenario.policies {
+        let mut pooled = crate::metrics::LatencyHistogram::new();
+        for r in exp.runs.iter().filter(|r| r.policy == p.name) {
+            pooled.merge(&r.latency);
+        }
+        for (q, x) in pooled.cdf() {
+            w.write_record([p.name.clone(), num(q), num(x)])
+                .expect("in memory");
         }
     }
     finish(w)

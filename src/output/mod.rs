@@ -2,6 +2,9 @@
 //! whole or not at all (a temporary file in the same folder, then a rename).
 
 pub mod csv;
+pub mod plot;
+pub mod report;
+pub mod results;
 pub mod table;
 
 use crate::error::Error;

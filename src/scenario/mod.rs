@@ -25,6 +25,8 @@ pub struct Scenario {
     pub name: String,
     /// The file it was read from (empty for scenarios built in code).
     pub path: PathBuf,
+    /// The text it was read from.
+    pub text: String,
     pub seed: u64,
     pub duration: SimDuration,
     pub warmup: SimDuration,
@@ -305,6 +307,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     Ok(Scenario {
         name,
         path: src.path.clone(),
+        text: src.text.to_string(),
         seed: raw.seed.unwrap_or(1),
         duration,
         warmup,

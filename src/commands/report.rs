@@ -1,0 +1,26 @@
+//! `autoscale-sim report DIR`: plots and reports again from the CSVs of a run.
+
+use crate::error::{Error, InputError};
+use crate::output::{report, results::Results};
+use std::path::PathBuf;
+
+/// Arguments of `autoscale-sim report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A folder written by `autoscale-sim run`.
+    pub dir: PathBuf,
+}
+
+pub fn run(args: &ReportArgs) -> Result<i32, Error> {
+    if !args.dir.is_dir() {
+        return Err(
+            InputError::new("expected a results folder written by `autoscale-sim run`")
+                .in_file(&args.dir)
+                .into(),
+        );
+    }
+    let results = Results::load(&args.dir)?;
+    report::write(&results)?;
+    println!("plots and reports written in {}", args.dir.display());
+    Ok(0)
+}
