@@ -16,7 +16,7 @@
 //!   instead (see [`clf`]).
 //!
 //! Formats: [`counts`], [`timestamps`], [`azure`], [`clf`]. Windowing, rescaling and looping:
-//! [`replay`]. Statistics: [`inspect`]. Conversion to counts and writing traces: [`write`].
+//! [`replay`]. Statistics: [`inspect`]. Conversion to counts and writing traces: [`write`](mod@write).
 
 pub mod azure;
 pub mod clf;
