@@ -705,7 +705,7 @@ fn access_logs_reorder_convert_time_zones_and_skip_garbage() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("2 lines are not Common Log Format"),
+        stderr(&o).contains("2 lines were not Common Log Format"),
         "{}",
         stderr(&o)
     );

@@ -382,17 +382,15 @@ pub fn inspect(
     })
 }
 
-/// A number for people: up to 4 significant digits, no exponent for everyday magnitudes.
+/// A number for people: whole numbers as they are, others to 4 significant digits (at least
+/// one decimal), without an exponent.
 fn num(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.4}")
+        return format!("{}", v as i64);
     }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(1, 12) as usize;
+    format!("{v:.decimals$}")
 }
 
 /// The statistics as text for a terminal.

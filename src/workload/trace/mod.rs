@@ -86,6 +86,37 @@ pub struct Skipped {
     pub clamped: u64,
 }
 
+impl Skipped {
+    /// What to tell the user about these lines of the trace at `path`.
+    pub fn notes(&self, path: &Path) -> Vec<String> {
+        let lines = |n: u64| {
+            if n == 1 {
+                "1 line was".to_string()
+            } else {
+                format!("{n} lines were")
+            }
+        };
+        let mut notes = Vec::new();
+        if self.lines > 0 {
+            notes.push(format!(
+                "{}: {} not Common Log Format requests and skipped (the first at line {})",
+                path.display(),
+                lines(self.lines),
+                self.first_line.unwrap_or(0)
+            ));
+        }
+        if self.clamped > 0 {
+            notes.push(format!(
+                "{}: {} more than {} lines out of time order and replayed at the latest time already replayed",
+                path.display(),
+                lines(self.clamped),
+                clf::REORDER_LINES
+            ));
+        }
+        notes
+    }
+}
+
 /// A trace format's reader: its records in time order, from trace time 0.
 pub trait RecordReader: Send {
     /// The next record, or `None` at the end of the trace.
