@@ -995,3 +995,33 @@ fn a_failed_convert_writes_nothing() {
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(leftovers, 1, "no temporary file is left behind");
 }
+
+#[test]
+fn a_scenario_trace_workload_replays_through_workload_open() {
+    use autoscale_sim::{scenario, workload};
+    let dir = dir_with(&[
+        ("load.csv", "time_s,count\n0,5\n10,0\n20,7\n"),
+        (
+            "s.toml",
+            "duration = \"1m\"\n[workload]\ntype = \"trace\"\npath = \"load.csv\"\nformat = \"counts\"\nscale = 2.0\nspeedup = 2.0\non_end = \"loop\"\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1\n",
+        ),
+    ]);
+    let sc = scenario::load(&dir.path().join("s.toml")).unwrap();
+    let mut src = workload::open(&sc.workload, rng::stream(sc.seed, 0, rng::ARRIVALS)).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 96 {
+        let want = 96 - got.len();
+        src.fill(&mut got, want).unwrap();
+    }
+    // Scale 2 exactly doubles each bin; speedup 2 halves the 30 s trace to 15 s per copy.
+    assert!(sorted(&got));
+    for copy in 0..4u64 {
+        let base = copy * 15 * S;
+        let in_bin = |a: u64, b: u64| {
+            got.iter()
+                .filter(|t| t.0 >= base + a * S / 2 && t.0 < base + b * S / 2)
+                .count()
+        };
+        assert_eq!((in_bin(0, 10), in_bin(10, 20), in_bin(20, 30)), (10, 0, 14));
+    }
+}
