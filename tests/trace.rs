@@ -1025,3 +1025,45 @@ fn a_scenario_trace_workload_replays_through_workload_open() {
         assert_eq!((in_bin(0, 10), in_bin(10, 20), in_bin(20, 30)), (10, 0, 14));
     }
 }
+
+#[test]
+fn a_log_line_later_than_the_reorder_buffer_is_replayed_late_not_lost() {
+    // 70 000 lines one second apart, then a line from the first second: more than 65 536
+    // lines late, so it is replayed at the latest time already replayed, and counted.
+    let mut log = String::new();
+    for i in 0..70_000u64 {
+        log.push_str(&format!(
+            "h - - [01/Jul/1995:{:02}:{:02}:{:02} -0400] \"GET / HTTP/1.0\" 200 1\n",
+            i / 3600,
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    log.push_str("late - - [01/Jul/1995:00:00:00 -0400] \"GET / HTTP/1.0\" 200 1\n");
+    let dir = dir_with(&[("big.log", &log)]);
+    let path = dir.path().join("big.log");
+    let mut src = trace::open(
+        &spec(&path, TraceFormat::Clf),
+        rng::stream(1, 0, rng::ARRIVALS),
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    while src.fill(&mut got, 4096).unwrap() > 0 {}
+    assert_eq!(got.len(), 70_001);
+    assert!(sorted(&got));
+    let notes = src.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("1 line was more than 65536 lines out of time order"),
+        "{notes:?}"
+    );
+    let out = json(&cli(&[
+        "trace",
+        "inspect",
+        path.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(out["arrivals"], 70_001);
+    assert_eq!(out["reordered_lines"], 1);
+    assert_eq!(out["skipped_lines"], 0);
+}

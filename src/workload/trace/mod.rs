@@ -89,27 +89,31 @@ pub struct Skipped {
 impl Skipped {
     /// What to tell the user about these lines of the trace at `path`.
     pub fn notes(&self, path: &Path) -> Vec<String> {
-        let lines = |n: u64| {
-            if n == 1 {
-                "1 line was".to_string()
-            } else {
-                format!("{n} lines were")
-            }
-        };
         let mut notes = Vec::new();
         if self.lines > 0 {
+            let what = if self.lines == 1 {
+                "1 line was not a Common Log Format request and was skipped".to_string()
+            } else {
+                format!(
+                    "{} lines were not Common Log Format requests and were skipped",
+                    self.lines
+                )
+            };
             notes.push(format!(
-                "{}: {} not Common Log Format requests and skipped (the first at line {})",
+                "{}: {what} (the first at line {})",
                 path.display(),
-                lines(self.lines),
                 self.first_line.unwrap_or(0)
             ));
         }
         if self.clamped > 0 {
+            let what = if self.clamped == 1 {
+                "1 line was".to_string()
+            } else {
+                format!("{} lines were", self.clamped)
+            };
             notes.push(format!(
-                "{}: {} more than {} lines out of time order and replayed at the latest time already replayed",
+                "{}: {what} more than {} lines out of time order and replayed at the latest time already replayed",
                 path.display(),
-                lines(self.clamped),
                 clf::REORDER_LINES
             ));
         }
