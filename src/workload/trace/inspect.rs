@@ -45,7 +45,8 @@ pub struct TraceStats {
     pub start: String,
     pub span_s: f64,
     pub arrivals: u64,
-    /// Arrivals (per-request) or rows and minutes (binned) read.
+    /// Records read: arrivals (per-request traces), or bins including the gaps between rows
+    /// (binned traces).
     pub records: u64,
     pub mean_rate_per_s: Option<f64>,
     pub mean_rate_per_min: Option<f64>,
@@ -408,7 +409,7 @@ pub fn render_text(s: &TraceStats) -> String {
     if let Some(b) = s.trace_bin_s {
         line(
             "trace bin",
-            format!("{} s ({} rows or minutes)", num(b), s.records),
+            format!("{} s ({} bins with the gaps)", num(b), s.records),
         );
     }
     line(
