@@ -705,7 +705,7 @@ fn access_logs_reorder_convert_time_zones_and_skip_garbage() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("2 lines are not Common Log Format"),
+        stderr(&o).contains("2 lines were not Common Log Format"),
         "{}",
         stderr(&o)
     );
@@ -994,4 +994,76 @@ fn a_failed_convert_writes_nothing() {
     assert!(!out.exists());
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(leftovers, 1, "no temporary file is left behind");
+}
+
+#[test]
+fn a_scenario_trace_workload_replays_through_workload_open() {
+    use autoscale_sim::{scenario, workload};
+    let dir = dir_with(&[
+        ("load.csv", "time_s,count\n0,5\n10,0\n20,7\n"),
+        (
+            "s.toml",
+            "duration = \"1m\"\n[workload]\ntype = \"trace\"\npath = \"load.csv\"\nformat = \"counts\"\nscale = 2.0\nspeedup = 2.0\non_end = \"loop\"\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1\n",
+        ),
+    ]);
+    let sc = scenario::load(&dir.path().join("s.toml")).unwrap();
+    let mut src = workload::open(&sc.workload, rng::stream(sc.seed, 0, rng::ARRIVALS)).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 96 {
+        let want = 96 - got.len();
+        src.fill(&mut got, want).unwrap();
+    }
+    // Scale 2 exactly doubles each bin; speedup 2 halves the 30 s trace to 15 s per copy.
+    assert!(sorted(&got));
+    for copy in 0..4u64 {
+        let base = copy * 15 * S;
+        let in_bin = |a: u64, b: u64| {
+            got.iter()
+                .filter(|t| t.0 >= base + a * S / 2 && t.0 < base + b * S / 2)
+                .count()
+        };
+        assert_eq!((in_bin(0, 10), in_bin(10, 20), in_bin(20, 30)), (10, 0, 14));
+    }
+}
+
+#[test]
+fn a_log_line_later_than_the_reorder_buffer_is_replayed_late_not_lost() {
+    // 70 000 lines one second apart, then a line from the first second: more than 65 536
+    // lines late, so it is replayed at the latest time already replayed, and counted.
+    let mut log = String::new();
+    for i in 0..70_000u64 {
+        log.push_str(&format!(
+            "h - - [01/Jul/1995:{:02}:{:02}:{:02} -0400] \"GET / HTTP/1.0\" 200 1\n",
+            i / 3600,
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    log.push_str("late - - [01/Jul/1995:00:00:00 -0400] \"GET / HTTP/1.0\" 200 1\n");
+    let dir = dir_with(&[("big.log", &log)]);
+    let path = dir.path().join("big.log");
+    let mut src = trace::open(
+        &spec(&path, TraceFormat::Clf),
+        rng::stream(1, 0, rng::ARRIVALS),
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    while src.fill(&mut got, 4096).unwrap() > 0 {}
+    assert_eq!(got.len(), 70_001);
+    assert!(sorted(&got));
+    let notes = src.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("1 line was more than 65536 lines out of time order"),
+        "{notes:?}"
+    );
+    let out = json(&cli(&[
+        "trace",
+        "inspect",
+        path.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(out["arrivals"], 70_001);
+    assert_eq!(out["reordered_lines"], 1);
+    assert_eq!(out["skipped_lines"], 0);
 }

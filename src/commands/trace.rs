@@ -194,31 +194,10 @@ fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
             String::new()
         }
     );
-    for note in skipped_notes(reader.as_ref(), &a.input.trace) {
+    for note in reader.skipped().notes(&a.input.trace) {
         eprintln!("note: {note}");
     }
     Ok(EXIT_OK)
-}
-
-fn skipped_notes(reader: &dyn RecordReader, path: &Path) -> Vec<String> {
-    let s = reader.skipped();
-    let mut notes = Vec::new();
-    if s.lines > 0 {
-        notes.push(format!(
-            "{}: {} lines are not Common Log Format requests and were skipped (the first at line {})",
-            path.display(),
-            s.lines,
-            s.first_line.unwrap_or(0)
-        ));
-    }
-    if s.clamped > 0 {
-        notes.push(format!(
-            "{}: {} lines were too far out of time order and were counted at a later time",
-            path.display(),
-            s.clamped
-        ));
-    }
-    notes
 }
 
 fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {

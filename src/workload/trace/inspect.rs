@@ -45,7 +45,8 @@ pub struct TraceStats {
     pub start: String,
     pub span_s: f64,
     pub arrivals: u64,
-    /// Arrivals (per-request) or rows and minutes (binned) read.
+    /// Records read: arrivals (per-request traces), or bins including the gaps between rows
+    /// (binned traces).
     pub records: u64,
     pub mean_rate_per_s: Option<f64>,
     pub mean_rate_per_min: Option<f64>,
@@ -382,17 +383,15 @@ pub fn inspect(
     })
 }
 
-/// A number for people: up to 4 significant digits, no exponent for everyday magnitudes.
+/// A number for people: whole numbers as they are, others to 4 significant digits (at least
+/// one decimal), without an exponent.
 fn num(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.4}")
+        return format!("{}", v as i64);
     }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(1, 12) as usize;
+    format!("{v:.decimals$}")
 }
 
 /// The statistics as text for a terminal.
@@ -410,7 +409,7 @@ pub fn render_text(s: &TraceStats) -> String {
     if let Some(b) = s.trace_bin_s {
         line(
             "trace bin",
-            format!("{} s ({} rows or minutes)", num(b), s.records),
+            format!("{} s ({} bins with the gaps)", num(b), s.records),
         );
     }
     line(

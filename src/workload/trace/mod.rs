@@ -16,7 +16,7 @@
 //!   instead (see [`clf`]).
 //!
 //! Formats: [`counts`], [`timestamps`], [`azure`], [`clf`]. Windowing, rescaling and looping:
-//! [`replay`]. Statistics: [`inspect`]. Conversion to counts and writing traces: [`write`].
+//! [`replay`]. Statistics: [`inspect`]. Conversion to counts and writing traces: [`write`](mod@write).
 
 pub mod azure;
 pub mod clf;
@@ -84,6 +84,41 @@ pub struct Skipped {
     pub first_line: Option<u64>,
     /// Lines so far out of order that they were moved to a later time.
     pub clamped: u64,
+}
+
+impl Skipped {
+    /// What to tell the user about these lines of the trace at `path`.
+    pub fn notes(&self, path: &Path) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.lines > 0 {
+            let what = if self.lines == 1 {
+                "1 line was not a Common Log Format request and was skipped".to_string()
+            } else {
+                format!(
+                    "{} lines were not Common Log Format requests and were skipped",
+                    self.lines
+                )
+            };
+            notes.push(format!(
+                "{}: {what} (the first at line {})",
+                path.display(),
+                self.first_line.unwrap_or(0)
+            ));
+        }
+        if self.clamped > 0 {
+            let what = if self.clamped == 1 {
+                "1 line was".to_string()
+            } else {
+                format!("{} lines were", self.clamped)
+            };
+            notes.push(format!(
+                "{}: {what} more than {} lines out of time order and replayed at the latest time already replayed",
+                path.display(),
+                clf::REORDER_LINES
+            ));
+        }
+        notes
+    }
 }
 
 /// A trace format's reader: its records in time order, from trace time 0.

@@ -297,26 +297,8 @@ impl<R: RecordReader> ArrivalSource for Replay<R> {
     }
 
     fn notes(&self) -> Vec<String> {
-        let s = self
-            .first_pass_skipped
-            .unwrap_or_else(|| self.reader.skipped());
-        let mut notes = Vec::new();
-        if s.lines > 0 {
-            notes.push(format!(
-                "{}: {} lines are not Common Log Format requests and were skipped (the first at line {})",
-                self.path.display(),
-                s.lines,
-                s.first_line.unwrap_or(0)
-            ));
-        }
-        if s.clamped > 0 {
-            notes.push(format!(
-                "{}: {} lines were more than {} lines out of time order and were replayed at the latest time already replayed",
-                self.path.display(),
-                s.clamped,
-                super::clf::REORDER_LINES
-            ));
-        }
-        notes
+        self.first_pass_skipped
+            .unwrap_or_else(|| self.reader.skipped())
+            .notes(&self.path)
     }
 }
