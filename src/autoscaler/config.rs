@@ -665,7 +665,10 @@ fn validate_threshold(k: &Keys, ctx: &PolicyContext) -> Result<ThresholdParams, 
             format!("expected `lower` ({lower}) below `upper` ({upper})"),
         ));
     }
-    let step = raw.step.as_ref().map_or(Step::Change(1), |s| s.get_ref().0);
+    let step = raw
+        .step
+        .as_ref()
+        .map_or(th::DEFAULT_STEP, |s| s.get_ref().0);
     let is_percent = matches!(step, Step::Percent(_));
     for (key, span) in [
         (
@@ -1231,9 +1234,10 @@ mod tests {
         };
         assert_eq!(p.metric, ClusterMetric::Utilization);
         assert_eq!((p.upper, p.lower), (0.8, 0.3));
-        assert_eq!(p.step, Step::Change(1));
+        assert_eq!(p.step, Step::Percent(50.0));
+        assert_eq!(p.percent_rounding, PercentRounding::Truncate);
         assert_eq!(p.evaluation_periods, 1);
-        assert_eq!(p.cooldown, secs(300));
+        assert_eq!(p.cooldown, SimDuration::ZERO);
         assert_eq!(p.period, secs(60));
         let PolicySpec::Threshold(p) =
             parse("type = \"threshold\"\nmetric = \"concurrency\"\nstep = \"25%\"\npercent_rounding = \"away\"")
@@ -1260,7 +1264,7 @@ mod tests {
     fn keys_of_another_type_are_errors_at_their_line() {
         let e = err("type = \"hpa\"\ntick = \"2s\"");
         assert_eq!(e.line, Some(14));
-        assert_eq!(e.key.as_deref(), Some("policy.tick"));
+        assert_eq!(e.key.as_deref(), Some("policy[1].tick"));
         assert!(
             e.message
                 .contains("does not apply to policy \"p\" of type \"hpa\""),
@@ -1324,7 +1328,7 @@ mod tests {
                 "below `upper`",
             ),
             (
-                "type = \"threshold\"\nmin_adjustment_magnitude = 2",
+                "type = \"threshold\"\nstep = 2\nmin_adjustment_magnitude = 2",
                 "policy.min_adjustment_magnitude",
                 "percentage `step`",
             ),

@@ -13,7 +13,7 @@
 //!   (ChangeInCapacity) or a percentage of the current capacity (PercentChangeInCapacity),
 //!   rounded as the AWS guide says (more than 1 rounds down, between 0 and 1 becomes 1), at
 //!   least `min_adjustment_magnitude`, then clamped to the bounds.
-//! - Cooldown (`cooldown`, 300 s by default for Application Auto Scaling): after a scale-out,
+//! - Cooldown (`cooldown`; Application Auto Scaling's default is 300 s): after a scale-out,
 //!   another scale-out happens only if it asks for more than the current capacity, counting
 //!   from the capacity before the scale-out that started the cooldown (so `+2` then `+3` adds
 //!   1); after a scale-in, scale-in is blocked for the cooldown, and a scale-out goes ahead
@@ -92,7 +92,12 @@ pub struct ThresholdParams {
 pub const DEFAULT_UPPER_FRACTION: f64 = 0.8;
 pub const DEFAULT_LOWER_FRACTION: f64 = 0.3;
 pub const DEFAULT_EVALUATION_PERIODS: u32 = 1;
-pub const DEFAULT_COOLDOWN_S: u64 = 300;
+/// A classic rule-based autoscaler acts once per period; Application Auto Scaling's own
+/// default is 300 s, EC2 step scaling has none.
+pub const DEFAULT_COOLDOWN_S: u64 = 0;
+/// AWS has no default step; half the capacity carries a step load within minutes and, being
+/// symmetric, halves an idle cluster without undershooting a 0.3–0.8 band.
+pub const DEFAULT_STEP: Step = Step::Percent(50.0);
 pub const DEFAULT_PERIOD_S: u64 = 60;
 
 /// A running scale-out cooldown.
