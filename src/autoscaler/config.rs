@@ -72,6 +72,7 @@ pub struct RawPolicy {
     pub warmup: Option<Spanned<Dur>>,
     pub scale_out_datapoints: Option<Spanned<u32>>,
     pub scale_in_datapoints: Option<Spanned<u32>>,
+    pub scale_in_threshold: Option<Spanned<Positive>>,
     pub disable_scale_in: Option<Spanned<bool>>,
 }
 
@@ -127,6 +128,7 @@ impl RawPolicy {
             warmup,
             scale_out_datapoints,
             scale_in_datapoints,
+            scale_in_threshold,
             disable_scale_in,
         );
         all.into_iter()
@@ -255,6 +257,7 @@ fn policy_keys(kind: &str) -> Option<&'static [&'static str]> {
             "period",
             "scale_out_datapoints",
             "scale_in_datapoints",
+            "scale_in_threshold",
             "disable_scale_in",
             "metric_delay",
         ],
@@ -396,6 +399,7 @@ impl PolicySpec {
                 ("period", secs(p.period)),
                 ("scale_out_datapoints", p.scale_out_datapoints.to_string()),
                 ("scale_in_datapoints", p.scale_in_datapoints.to_string()),
+                ("scale_in_threshold", p.scale_in_threshold.to_string()),
                 ("disable_scale_in", p.disable_scale_in.to_string()),
                 ("metric_delay", secs(p.metric_delay)),
             ],
@@ -1106,6 +1110,13 @@ fn validate_target_tracking(
             &raw.scale_in_datapoints,
             "scale_in_datapoints",
             tt::DEFAULT_SCALE_IN_DATAPOINTS,
+        )?,
+        scale_in_threshold: k.number(
+            &raw.scale_in_threshold,
+            "scale_in_threshold",
+            tt::DEFAULT_SCALE_IN_THRESHOLD,
+            |v| v <= 1.0,
+            "a fraction of the target above 0 and at most 1",
         )?,
         disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
         metric_delay: k.delay(),

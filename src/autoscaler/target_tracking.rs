@@ -22,9 +22,10 @@
 //!
 //! Modelling choices (AWS publishes no formula; the names are the options):
 //! - `scale_out_datapoints` (3) and `scale_in_datapoints` (15): consecutive 1-minute datapoints
-//!   above resp. below `target` that put the high resp. low alarm in ALARM (third-party
-//!   observations of the alarms AWS creates; AWS tunes them itself since November 2024). While
-//!   an alarm stays in ALARM its policy is invoked at every datapoint.
+//!   above the target resp. below `scale_in_threshold · target` (0.9) that put the high resp.
+//!   low alarm in ALARM (third-party observations of the alarms AWS creates, unverified; AWS
+//!   tunes them itself since November 2024). While an alarm stays in ALARM its policy is invoked
+//!   at every datapoint.
 //! - Scale out to `ceil(capacity · metric / target)`.
 //! - Scale in to `floor(capacity · metric / target) + 1`, the fewest replicas that keep the
 //!   metric below the target afterwards.
@@ -49,6 +50,8 @@ pub struct TargetTrackingParams {
     pub period: SimDuration,
     pub scale_out_datapoints: u32,
     pub scale_in_datapoints: u32,
+    /// The low alarm's threshold as a fraction of `target`.
+    pub scale_in_threshold: f64,
     pub disable_scale_in: bool,
     pub metric_delay: SimDuration,
 }
@@ -58,6 +61,7 @@ pub const DEFAULT_COOLDOWN_S: u64 = 300;
 pub const DEFAULT_PERIOD_S: u64 = 60;
 pub const DEFAULT_SCALE_OUT_DATAPOINTS: u32 = 3;
 pub const DEFAULT_SCALE_IN_DATAPOINTS: u32 = 15;
+pub const DEFAULT_SCALE_IN_THRESHOLD: f64 = 0.9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct OutCooldown {
@@ -138,7 +142,7 @@ impl Autoscaler for TargetTracking {
         } else {
             0
         };
-        self.low_run = if v < self.p.target {
+        self.low_run = if v < self.p.target * self.p.scale_in_threshold {
             self.low_run + 1
         } else {
             0
@@ -207,6 +211,7 @@ mod tests {
             period: SimDuration::from_secs(60),
             scale_out_datapoints: 3,
             scale_in_datapoints: 15,
+            scale_in_threshold: 0.9,
             disable_scale_in: false,
             metric_delay: SimDuration::ZERO,
         }
