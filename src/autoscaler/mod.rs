@@ -15,6 +15,13 @@
 
 pub mod config;
 pub mod fixed;
+pub mod hpa;
+pub mod kpa;
+pub mod metrics;
+pub mod target_tracking;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod threshold;
 
 pub use config::{PolicySpec, RawPolicy};
 

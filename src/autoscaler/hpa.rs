@@ -1,0 +1,818 @@
+//! `hpa`: the Kubernetes Horizontal Pod Autoscaler (autoscaling/v2) with a resource
+//! utilization target, reading metrics-server.
+//!
+//! Rules reproduced (kubernetes/kubernetes `pkg/controller/podautoscaler/`, recent main):
+//! - Every `sync_period` (15 s) `reconcileAutoscaler` (`horizontal.go`): the current replica count
+//!   is the scale's spec (the last desired count); with 0 replicas and a non-zero minimum,
+//!   nothing happens; above the maximum or below the minimum it goes to the bound; otherwise the
+//!   metric's proposal is normalized and applied if it differs. The first reconcile records the
+//!   current count as a recommendation (`recordInitialRecommendation`), so there is no
+//!   scale-down during the first stabilization window.
+//! - The proposal (`replica_calculator.go: GetResourceReplicas, groupPods`): pods being deleted
+//!   (draining) are ignored, pending (starting) pods are unready, ready pods without a metric are
+//!   missing; utilization is `floor(100 Σusage / Σrequest)` in integer percent over the pods with
+//!   metrics, `r = utilization / target`; with no missing pods and no unready pods on a
+//!   scale-up, `r` within the tolerance keeps the count, else `ceil(r · ready pods)`. Otherwise
+//!   missing pods count as `max(100 %, target)` of their request on a scale-down and 0 on a
+//!   scale-up, unready pods count as 0 on a scale-up, the ratio is recomputed, and the count is
+//!   kept if the new ratio is within tolerance, flips direction, or its `ceil(r' · pods)` moves
+//!   against it.
+//! - Without `behavior` (`normalizeDesiredReplicas`): the highest recommendation of the last
+//!   `stabilization_window` (5 min, `--horizontal-pod-autoscaler-downscale-stabilization`), then
+//!   the legacy limit `min(max, max(2 · current, 4))` and the minimum.
+//! - With `behavior` (`normalizeDesiredReplicasWithBehaviors`): up- and down-stabilization
+//!   windows (min resp. max of the recommendations strictly newer than the cutoff), then the
+//!   rate policies over their periods from the scale events (`calculateScaleUpLimitWithScalingRules`,
+//!   `calculateScaleDownLimitWithBehaviors`, `storeScaleEvent`), with `selectPolicy` Max, Min or
+//!   Disabled. Defaults as `pkg/apis/autoscaling/v2/defaults.go`: up window 0, up policies 4 pods
+//!   and 100 % per 15 s (Max); down window `stabilization_window`, 100 % per 15 s (Max).
+//! - metrics-server (`pkg/storage/pod.go`): ready containers are scraped every
+//!   `metric_resolution` (15 s), each sample is the mean busy slots over `metric_window` (15 s),
+//!   a container younger than the window is measured from its start if it is at least 10 s old,
+//!   else it has no metric yet; the HPA reads the latest scrape, `metric_delay` after it.
+//!
+//! Modelling choices: a container's "CPU request" is its request slots (`cluster.concurrency`)
+//! and its usage the mean busy slots, in thousandths (millicores). Kubernetes rejects a
+//! `minReplicas` of 0 for a resource metric, so the HPA keeps at least one replica whatever
+//! `cluster.min_replicas` says.
+//!
+//! Left out: several metrics (the maximum of their proposals), Pods/Object/External metrics,
+//! per-direction tolerances (1.33+), and the 5-minute CPU initialization rule: it marks a pod
+//! unready while its sample's window began before it was ready, which cannot happen here because
+//! a container's counters only start when it becomes ready.
+
+use super::metrics::{Pipeline, ScrapeSpec};
+use super::{Autoscaler, ContainerState, Decision, Observation};
+use crate::time::{SimDuration, SimTime};
+
+/// How a behavior policy limits the change per period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateKind {
+    /// At most `value` pods.
+    Pods,
+    /// At most `value` percent of the replicas at the start of the period.
+    Percent,
+}
+
+/// One `HPAScalingPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RatePolicy {
+    pub kind: RateKind,
+    pub value: u32,
+    pub period: SimDuration,
+}
+
+/// Which policy's limit applies (`selectPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// The one allowing the largest change (default).
+    Max,
+    /// The one allowing the smallest change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+impl Select {
+    pub fn name(self) -> &'static str {
+        match self {
+            Select::Max => "max",
+            Select::Min => "min",
+            Select::Disabled => "disabled",
+        }
+    }
+}
+
+/// `HPAScalingRules` of one direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScalingRules {
+    pub stabilization: SimDuration,
+    pub select: Select,
+    pub policies: Vec<RatePolicy>,
+}
+
+/// `spec.behavior`, with the defaults filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Behavior {
+    pub scale_up: ScalingRules,
+    pub scale_down: ScalingRules,
+}
+
+impl Behavior {
+    /// Kubernetes' default scale-up rules: no window, 4 pods or 100 % per 15 s, the larger.
+    pub fn default_scale_up() -> ScalingRules {
+        ScalingRules {
+            stabilization: SimDuration::ZERO,
+            select: Select::Max,
+            policies: vec![
+                RatePolicy {
+                    kind: RateKind::Pods,
+                    value: 4,
+                    period: SimDuration::from_secs(15),
+                },
+                RatePolicy {
+                    kind: RateKind::Percent,
+                    value: 100,
+                    period: SimDuration::from_secs(15),
+                },
+            ],
+        }
+    }
+
+    /// Kubernetes' default scale-down rules: the controller's window, 100 % per 15 s.
+    pub fn default_scale_down(window: SimDuration) -> ScalingRules {
+        ScalingRules {
+            stabilization: window,
+            select: Select::Max,
+            policies: vec![RatePolicy {
+                kind: RateKind::Percent,
+                value: 100,
+                period: SimDuration::from_secs(15),
+            }],
+        }
+    }
+}
+
+/// Validated `hpa` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaParams {
+    /// Target utilization in whole percent.
+    pub target_percent: u32,
+    pub sync_period: SimDuration,
+    pub tolerance: f64,
+    /// Downscale stabilization window (used without behavior, and as the default scale-down
+    /// window with it).
+    pub stabilization_window: SimDuration,
+    /// `None`: no `spec.behavior` (the legacy rules).
+    pub behavior: Option<Behavior>,
+    pub scrape: ScrapeSpec,
+}
+
+/// Default target utilization of this project (Kubernetes' own default is 80 %).
+pub const DEFAULT_TARGET_UTILIZATION: f64 = 0.7;
+pub const DEFAULT_SYNC_PERIOD_S: u64 = 15;
+pub const DEFAULT_TOLERANCE: f64 = 0.1;
+pub const DEFAULT_STABILIZATION_S: u64 = 300;
+pub const DEFAULT_METRIC_RESOLUTION_S: u64 = 15;
+/// metrics-server's `freshContainerMinMetricsResolution`.
+pub const FRESH_CONTAINER_MIN_S: u64 = 10;
+
+#[derive(Clone, Copy, Debug)]
+struct Recommendation {
+    replicas: u32,
+    time: SimTime,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ScaleEvent {
+    change: u32,
+    time: SimTime,
+    outdated: bool,
+}
+
+pub struct Hpa {
+    p: HpaParams,
+    tick: SimDuration,
+    pipeline: Pipeline,
+    recommendations: Option<Vec<Recommendation>>,
+    up_events: Vec<ScaleEvent>,
+    down_events: Vec<ScaleEvent>,
+}
+
+/// `t` is strictly before `now - span` (Go's `t.Before(now.Add(-span))`); false when the
+/// cutoff would be before time zero.
+fn before_cutoff(t: SimTime, now: SimTime, span: SimDuration) -> bool {
+    now.0.checked_sub(span.0).is_some_and(|cutoff| t.0 < cutoff)
+}
+
+/// `t` is strictly after `now - span` (Go's `t.After(now.Add(-span))`).
+fn after_cutoff(t: SimTime, now: SimTime, span: SimDuration) -> bool {
+    now.0.checked_sub(span.0).is_none_or(|cutoff| t.0 > cutoff)
+}
+
+impl Hpa {
+    pub fn new(p: HpaParams) -> Self {
+        let tick = super::metrics::gcd(p.sync_period, p.scrape.resolution);
+        Hpa {
+            pipeline: Pipeline::new(p.scrape),
+            tick,
+            p,
+            recommendations: None,
+            up_events: Vec::new(),
+            down_events: Vec::new(),
+        }
+    }
+
+    fn within_tolerance(&self, r: f64) -> bool {
+        1.0 - self.p.tolerance <= r && r <= 1.0 + self.p.tolerance
+    }
+
+    /// `GetResourceReplicas`: the metric's replica proposal, or `None` when no pod has a
+    /// metric (the reconcile then fails and nothing changes).
+    fn proposal(&self, obs: &Observation<'_>, current: u32) -> Option<u32> {
+        let scrape = self.pipeline.latest()?;
+        let request = i64::from(obs.concurrency) * 1000;
+        let mut usage_sum: i64 = 0;
+        let mut request_sum: i64 = 0;
+        let mut ready_count: u32 = 0;
+        let mut unready: u32 = 0;
+        let mut missing: u32 = 0;
+        for c in obs.containers {
+            match c.state {
+                ContainerState::Draining => {}
+                ContainerState::Starting => unready += 1,
+                ContainerState::Ready => match scrape.sample(c.id) {
+                    Some(s) => {
+                        usage_sum += (s.busy * 1000.0).round() as i64;
+                        request_sum += request;
+                        ready_count += 1;
+                    }
+                    None => missing += 1,
+                },
+            }
+        }
+        if ready_count == 0 {
+            return None;
+        }
+        let target = i64::from(self.p.target_percent);
+        let ratio = |usage: i64, req: i64| ((usage * 100) / req) as f64 / target as f64;
+        let r = ratio(usage_sum, request_sum);
+        let scale_up_with_unready = unready > 0 && r > 1.0;
+        if !scale_up_with_unready && missing == 0 {
+            if self.within_tolerance(r) {
+                return Some(current);
+            }
+            return Some(ceil_u32(r * f64::from(ready_count)));
+        }
+        let mut counted = ready_count;
+        if missing > 0 {
+            if r < 1.0 {
+                let fallback = request * target.max(100) / 100;
+                usage_sum += fallback * i64::from(missing);
+                request_sum += request * i64::from(missing);
+                counted += missing;
+            } else if r > 1.0 {
+                request_sum += request * i64::from(missing);
+                counted += missing;
+            }
+        }
+        if scale_up_with_unready {
+            request_sum += request * i64::from(unready);
+            counted += unready;
+        }
+        let r2 = ratio(usage_sum, request_sum);
+        if self.within_tolerance(r2) || (r < 1.0 && r2 > 1.0) || (r > 1.0 && r2 < 1.0) {
+            return Some(current);
+        }
+        let n = ceil_u32(r2 * f64::from(counted));
+        if (r2 < 1.0 && n > current) || (r2 > 1.0 && n < current) {
+            return Some(current);
+        }
+        Some(n)
+    }
+
+    /// `stabilizeRecommendation` + `convertDesiredReplicasWithRules` (no behavior).
+    fn normalize_legacy(
+        &mut self,
+        now: SimTime,
+        current: u32,
+        desired: u32,
+        min: u32,
+        max: u32,
+    ) -> u32 {
+        let window = self.p.stabilization_window;
+        let recs = self.recommendations.get_or_insert_with(Vec::new);
+        let mut highest = desired;
+        let mut old = None;
+        for (i, rec) in recs.iter().enumerate() {
+            if before_cutoff(rec.time, now, window) {
+                old = Some(i);
+            } else if rec.replicas > highest {
+                highest = rec.replicas;
+            }
+        }
+        let new = Recommendation {
+            replicas: desired,
+            time: now,
+        };
+        match old {
+            Some(i) => recs[i] = new,
+            None => recs.push(new),
+        }
+        let scale_up_limit = (2 * current).max(4);
+        let max_allowed = if max > scale_up_limit {
+            scale_up_limit
+        } else {
+            max
+        };
+        if highest < min {
+            min
+        } else if highest > max_allowed {
+            max_allowed
+        } else {
+            highest
+        }
+    }
+
+    /// `stabilizeRecommendationWithBehaviors` + `convertDesiredReplicasWithBehaviorRate`.
+    fn normalize_with_behavior(
+        &mut self,
+        now: SimTime,
+        current: u32,
+        desired: u32,
+        min: u32,
+        max: u32,
+    ) -> u32 {
+        let b = self.p.behavior.clone().expect("behavior is set");
+        let recs = self.recommendations.get_or_insert_with(Vec::new);
+        let (up_w, down_w) = (b.scale_up.stabilization, b.scale_down.stabilization);
+        let mut up_rec = desired;
+        let mut down_rec = desired;
+        let mut old = None;
+        for (i, rec) in recs.iter().enumerate() {
+            if after_cutoff(rec.time, now, up_w) {
+                up_rec = up_rec.min(rec.replicas);
+            }
+            if after_cutoff(rec.time, now, down_w) {
+                down_rec = down_rec.max(rec.replicas);
+            }
+            if before_cutoff(rec.time, now, up_w) && before_cutoff(rec.time, now, down_w) {
+                old = Some(i);
+            }
+        }
+        let mut rec = current;
+        if rec < up_rec {
+            rec = up_rec;
+        }
+        if rec > down_rec {
+            rec = down_rec;
+        }
+        let new = Recommendation {
+            replicas: desired,
+            time: now,
+        };
+        match old {
+            Some(i) => recs[i] = new,
+            None => recs.push(new),
+        }
+
+        if rec > current {
+            let limit = rate_limit(
+                current,
+                &self.up_events,
+                &self.down_events,
+                &b.scale_up,
+                now,
+                true,
+            )
+            .max(i64::from(current));
+            let max_allowed = i64::from(max).min(limit);
+            if i64::from(rec) > max_allowed {
+                return max_allowed as u32;
+            }
+        } else if rec < current {
+            let limit = rate_limit(
+                current,
+                &self.up_events,
+                &self.down_events,
+                &b.scale_down,
+                now,
+                false,
+            )
+            .min(i64::from(current));
+            let min_allowed = i64::from(min).max(limit);
+            if i64::from(rec) < min_allowed {
+                return min_allowed as u32;
+            }
+        }
+        rec
+    }
+
+    /// `storeScaleEvent`: only kept with a behavior; an event older than the longest period of
+    /// its direction is marked outdated and the last outdated one is reused.
+    fn store_scale_event(&mut self, now: SimTime, previous: u32, new: u32) {
+        let Some(b) = &self.p.behavior else { return };
+        let (events, rules, change) = if new > previous {
+            (&mut self.up_events, &b.scale_up, new - previous)
+        } else {
+            (&mut self.down_events, &b.scale_down, previous - new)
+        };
+        let longest = rules
+            .policies
+            .iter()
+            .map(|p| p.period)
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        let mut reuse = None;
+        for (i, e) in events.iter_mut().enumerate() {
+            if before_cutoff(e.time, now, longest) {
+                e.outdated = true;
+            }
+            if e.outdated {
+                reuse = Some(i);
+            }
+        }
+        let event = ScaleEvent {
+            change,
+            time: now,
+            outdated: false,
+        };
+        match reuse {
+            Some(i) => events[i] = event,
+            None => events.push(event),
+        }
+    }
+
+    fn reconcile(&mut self, obs: &Observation<'_>) -> Decision {
+        let now = obs.now;
+        let current = obs.desired;
+        if self.recommendations.is_none() {
+            self.recommendations = Some(vec![Recommendation {
+                replicas: current,
+                time: now,
+            }]);
+        }
+        let min = obs.min_replicas.max(1);
+        let max = obs.max_replicas.max(min);
+        let desired = if current == 0 {
+            // "ScalingDisabled": the minimum is never 0 for a resource metric.
+            return Decision::Keep;
+        } else if current > max {
+            max
+        } else if current < min {
+            min
+        } else {
+            let Some(proposal) = self.proposal(obs, current) else {
+                return Decision::Keep;
+            };
+            if self.p.behavior.is_none() {
+                self.normalize_legacy(now, current, proposal, min, max)
+            } else {
+                self.normalize_with_behavior(now, current, proposal, min, max)
+            }
+        };
+        if desired != current {
+            self.store_scale_event(now, current, desired);
+            Decision::Desired(desired)
+        } else {
+            Decision::Keep
+        }
+    }
+}
+
+/// The replica limit of one direction's rules (`calculateScaleUpLimitWithScalingRules` when
+/// `up`, else `calculateScaleDownLimitWithBehaviors`).
+fn rate_limit(
+    current: u32,
+    up_events: &[ScaleEvent],
+    down_events: &[ScaleEvent],
+    rules: &ScalingRules,
+    now: SimTime,
+    up: bool,
+) -> i64 {
+    let current = i64::from(current);
+    if rules.select == Select::Disabled {
+        return current;
+    }
+    // For scale-up, Max picks the highest limit; for scale-down the lowest.
+    let pick_high = (rules.select == Select::Max) == up;
+    let mut result = if pick_high { i64::MIN } else { i64::MAX };
+    let change_in = |events: &[ScaleEvent], period: SimDuration| -> i64 {
+        events
+            .iter()
+            .filter(|e| after_cutoff(e.time, now, period))
+            .map(|e| i64::from(e.change))
+            .sum()
+    };
+    for p in &rules.policies {
+        let start = current - change_in(up_events, p.period) + change_in(down_events, p.period);
+        let v = i64::from(p.value);
+        let proposed = match (p.kind, up) {
+            (RateKind::Pods, true) => start + v,
+            (RateKind::Percent, true) => (start as f64 * (1.0 + v as f64 / 100.0)).ceil() as i64,
+            (RateKind::Pods, false) => start - v,
+            (RateKind::Percent, false) => (start as f64 * (1.0 - v as f64 / 100.0)) as i64,
+        };
+        result = if pick_high {
+            result.max(proposed)
+        } else {
+            result.min(proposed)
+        };
+    }
+    result
+}
+
+fn ceil_u32(x: f64) -> u32 {
+    let c = x.ceil();
+    if c <= 0.0 {
+        0
+    } else if c >= f64::from(u32::MAX) {
+        u32::MAX
+    } else {
+        c as u32
+    }
+}
+
+impl Autoscaler for Hpa {
+    fn tick_interval(&self) -> SimDuration {
+        self.tick
+    }
+
+    fn tick(&mut self, obs: &Observation<'_>) -> Decision {
+        self.pipeline.observe(obs);
+        if !obs.now.0.is_multiple_of(self.p.sync_period.0) {
+            return Decision::Keep;
+        }
+        self.reconcile(obs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaler::testkit::Cluster;
+
+    fn params(target_percent: u32, behavior: Option<Behavior>) -> HpaParams {
+        HpaParams {
+            target_percent,
+            sync_period: SimDuration::from_secs(15),
+            tolerance: 0.1,
+            stabilization_window: SimDuration::from_secs(300),
+            behavior,
+            scrape: ScrapeSpec {
+                resolution: SimDuration::from_secs(15),
+                window: SimDuration::from_secs(15),
+                delay: SimDuration::ZERO,
+                fresh_min: SimDuration::from_secs(FRESH_CONTAINER_MIN_S),
+            },
+        }
+    }
+
+    fn default_behavior() -> Behavior {
+        Behavior {
+            scale_up: Behavior::default_scale_up(),
+            scale_down: Behavior::default_scale_down(SimDuration::from_secs(300)),
+        }
+    }
+
+    /// Runs one 15 s sync with every ready container at `busy` slots, applies and returns the
+    /// decision.
+    fn sync(hpa: &mut Hpa, c: &mut Cluster, busy: f64) -> Decision {
+        let b = vec![busy; c.containers.len()];
+        let b: Vec<f64> = c
+            .containers
+            .iter()
+            .zip(b)
+            .map(|(k, v)| {
+                if k.state == ContainerState::Ready {
+                    v
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        c.run(15.0, &b);
+        let d = hpa.tick(&c.obs());
+        c.apply(d);
+        d
+    }
+
+    #[test]
+    fn a_deviation_inside_the_tolerance_does_nothing() {
+        // 10 pods at 54 % against a 50 % target: r = 1.08, inside 1 ± 0.1.
+        let mut c = Cluster::new(1, 10);
+        let mut hpa = Hpa::new(params(50, None));
+        assert_eq!(sync(&mut hpa, &mut c, 0.54), Decision::Keep);
+        // 46 % → r = 0.92, also inside.
+        assert_eq!(sync(&mut hpa, &mut c, 0.46), Decision::Keep);
+        // 56 % → r = 1.12 → ceil(1.12 · 10) = 12.
+        assert_eq!(sync(&mut hpa, &mut c, 0.56), Decision::Desired(12));
+    }
+
+    #[test]
+    fn utilization_is_floored_to_whole_percent() {
+        // 10 pods at 76.9 % busy → 76 %; 76/70 = 1.0857 is inside the tolerance.
+        let mut c = Cluster::new(1, 10);
+        let mut hpa = Hpa::new(params(70, None));
+        assert_eq!(sync(&mut hpa, &mut c, 0.769), Decision::Keep);
+        // 77.9 % → 77 %: 77/70 = 1.1 exactly, still inside (≤ 1 + tolerance).
+        assert_eq!(sync(&mut hpa, &mut c, 0.779), Decision::Keep);
+        // 78 %: 1.1143 → ceil(11.14) = 12.
+        assert_eq!(sync(&mut hpa, &mut c, 0.78), Decision::Desired(12));
+    }
+
+    #[test]
+    fn after_a_load_drop_the_count_holds_for_the_window_then_falls() {
+        let mut c = Cluster::new(1, 10);
+        let mut hpa = Hpa::new(params(50, None));
+        // Run at target for the first window so the initial recommendation (10) ages out.
+        for _ in 0..20 {
+            assert_eq!(sync(&mut hpa, &mut c, 0.5), Decision::Keep);
+        }
+        // t = 300 s. Load drops to 10 %: the proposal is ceil(0.2 · 10) = 2, but the highest
+        // recommendation of the last 5 minutes is 10.
+        let drop_at = c.now;
+        for _ in 0..20 {
+            assert_eq!(sync(&mut hpa, &mut c, 0.1), Decision::Keep, "at {}", c.now);
+        }
+        // The last recommendation of 10 was recorded at the sync just before the drop was seen
+        // (t = 300 s); it leaves the window when it is strictly older than 300 s, at 615 s.
+        assert_eq!(c.now.0 - drop_at.0, SimDuration::from_secs(300).0);
+        assert_eq!(sync(&mut hpa, &mut c, 0.1), Decision::Desired(2));
+    }
+
+    #[test]
+    fn no_scale_down_during_the_first_window() {
+        // The first reconcile seeds the recommendations with the current count.
+        let mut c = Cluster::new(1, 8);
+        let mut hpa = Hpa::new(params(50, None));
+        for _ in 0..20 {
+            assert_eq!(sync(&mut hpa, &mut c, 0.05), Decision::Keep);
+        }
+        // t = 315: the seed from t = 15 is now 300 s old (not yet strictly before the cutoff).
+        assert_eq!(sync(&mut hpa, &mut c, 0.05), Decision::Keep);
+        // t = 330: ceil(0.1 · 8) = 1.
+        assert_eq!(sync(&mut hpa, &mut c, 0.05), Decision::Desired(1));
+    }
+
+    #[test]
+    fn legacy_scale_up_is_limited_to_twice_or_four() {
+        // 1 pod at 100 % against 10 %: r = 10, proposal 10; limit max(2·1, 4) = 4.
+        let mut c = Cluster::new(1, 1);
+        let mut hpa = Hpa::new(params(10, None));
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(4));
+        // Pods starting, the one ready pod still saturated: unready pods count as 0 on a
+        // scale-up: usage 100 over 4 pods → 25 %, r = 2.5 → ceil(2.5 · 4) = 10; the legacy
+        // limit from 4 is max(8, 4) = 8.
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(8));
+        c.make_all_ready();
+        // 8 ready pods at 100 %: proposal 80, limit 16.
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(16));
+    }
+
+    #[test]
+    fn behavior_scale_up_is_limited_to_4_pods_or_100_percent_per_15s() {
+        let mut c = Cluster::new(1, 2);
+        let mut hpa = Hpa::new(params(10, Some(default_behavior())));
+        // From 2: max(2 + 4, 2 · 2) = 6.
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(6));
+        c.make_all_ready();
+        // From 6: max(6 + 4, 12) = 12 (the previous event is exactly 15 s old: not counted).
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(12));
+        c.make_all_ready();
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(24));
+    }
+
+    #[test]
+    fn behavior_counts_scale_events_inside_the_period() {
+        // A 60 s period: within it, the start is the count before the events.
+        let mut b = default_behavior();
+        b.scale_up.policies = vec![RatePolicy {
+            kind: RateKind::Pods,
+            value: 4,
+            period: SimDuration::from_secs(60),
+        }];
+        let mut c = Cluster::new(1, 2);
+        let mut hpa = Hpa::new(params(10, Some(b)));
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(6));
+        c.make_all_ready();
+        // 4 pods added within the last 60 s: the limit is 2 + 4 = 6, so nothing more.
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Keep);
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Keep);
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Keep);
+        // The event at 15 s is 60 s old at 75 s: it no longer counts.
+        assert_eq!(c.now, SimTime::from_secs_f64(60.0));
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(10));
+    }
+
+    #[test]
+    fn behavior_scale_down_keeps_the_window_then_removes_up_to_100_percent() {
+        let mut b = default_behavior();
+        b.scale_down.stabilization = SimDuration::from_secs(60);
+        let mut c = Cluster::new(1, 10);
+        let mut hpa = Hpa::new(params(50, Some(b)));
+        // Seeded with 10 at t = 15; strictly newer than now - 60 until t = 75.
+        for _ in 0..4 {
+            assert_eq!(sync(&mut hpa, &mut c, 0.1), Decision::Keep);
+        }
+        // t = 75: the seed (15) is exactly 60 s old, not after the cutoff; the other
+        // recommendations are 2.
+        assert_eq!(sync(&mut hpa, &mut c, 0.1), Decision::Desired(2));
+    }
+
+    #[test]
+    fn behavior_scale_down_rate_policy_limits_the_step() {
+        let mut b = default_behavior();
+        b.scale_down = ScalingRules {
+            stabilization: SimDuration::ZERO,
+            select: Select::Max,
+            policies: vec![RatePolicy {
+                kind: RateKind::Percent,
+                value: 50,
+                period: SimDuration::from_secs(15),
+            }],
+        };
+        let mut c = Cluster::new(1, 16);
+        let mut hpa = Hpa::new(params(50, Some(b)));
+        // Proposal ceil(0.02 · 16) = 1; at most 50 %: 16 → 8 → 4 → 2 → 1.
+        assert_eq!(sync(&mut hpa, &mut c, 0.01), Decision::Desired(8));
+        assert_eq!(sync(&mut hpa, &mut c, 0.01), Decision::Desired(4));
+        assert_eq!(sync(&mut hpa, &mut c, 0.01), Decision::Desired(2));
+        assert_eq!(sync(&mut hpa, &mut c, 0.01), Decision::Desired(1));
+    }
+
+    #[test]
+    fn disabled_scale_down_never_removes_pods() {
+        let mut b = default_behavior();
+        b.scale_down.select = Select::Disabled;
+        b.scale_down.stabilization = SimDuration::ZERO;
+        let mut c = Cluster::new(1, 6);
+        let mut hpa = Hpa::new(params(50, Some(b)));
+        for _ in 0..10 {
+            assert_eq!(sync(&mut hpa, &mut c, 0.0), Decision::Keep);
+        }
+    }
+
+    #[test]
+    fn unready_pods_count_as_zero_on_scale_up() {
+        // 2 ready pods at 90 %, 2 starting, target 50 %: r = 1.8 > 1 with unready pods, so the
+        // ratio is recomputed over 4 pods: 45 % → r' = 0.9, which flips direction: keep.
+        let mut c = Cluster::new(1, 2);
+        c.start_one();
+        c.start_one();
+        c.desired = 4;
+        let mut hpa = Hpa::new(params(50, None));
+        assert_eq!(sync(&mut hpa, &mut c, 0.9), Decision::Keep);
+        // At 100 %: r = 2, r' = 50/50 = 1.0 within tolerance: keep.
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Keep);
+        // Target 30 %: r = 100/30 = 3.33, r' = 50/30 = 1.667 → ceil(1.667 · 4) = 7.
+        let mut c = Cluster::new(1, 2);
+        c.start_one();
+        c.start_one();
+        c.desired = 4;
+        let mut hpa = Hpa::new(params(30, None));
+        assert_eq!(sync(&mut hpa, &mut c, 1.0), Decision::Desired(7));
+    }
+
+    #[test]
+    fn unready_pods_are_ignored_on_scale_down() {
+        // 4 ready at 10 % and 2 starting, target 50 %: r = 0.2 < 1, so unready pods do not
+        // matter: ceil(0.2 · 4) = 1 (no down-stabilization window here).
+        let mut c = Cluster::new(1, 4);
+        c.start_one();
+        c.start_one();
+        c.desired = 6;
+        let mut b = default_behavior();
+        b.scale_down.stabilization = SimDuration::ZERO;
+        let mut hpa = Hpa::new(params(50, Some(b)));
+        assert_eq!(sync(&mut hpa, &mut c, 0.1), Decision::Desired(1));
+    }
+
+    #[test]
+    fn missing_pods_count_as_full_on_scale_down_and_empty_on_scale_up() {
+        let mut b = default_behavior();
+        b.scale_down.stabilization = SimDuration::ZERO;
+        // 3 pods with metrics at 40 %, one ready 5 s before the scrape (no metric yet), target
+        // 50 %: r = 0.8; the missing pod counts as 100 %: (120 + 100) / 4 = 55 % → r' = 1.1,
+        // inside the tolerance: keep.
+        let mut c = Cluster::new(1, 3);
+        let id = c.start_one();
+        c.desired = 4;
+        c.run(10.0, &[0.4, 0.4, 0.4]);
+        c.make_ready(id);
+        let mut hpa = Hpa::new(params(50, Some(b.clone())));
+        c.run(5.0, &[0.4, 0.4, 0.4, 0.0]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep);
+
+        // Scale-up with a missing pod: 3 at 90 % and one missing, target 50 %: r = 1.8;
+        // missing counts 0: 270/4 = 67 % → r' = 1.34 → ceil(1.34 · 4) = 6.
+        let mut c = Cluster::new(1, 3);
+        let id = c.start_one();
+        c.desired = 4;
+        c.run(10.0, &[0.9, 0.9, 0.9]);
+        c.make_ready(id);
+        let mut hpa = Hpa::new(params(50, Some(b)));
+        c.run(5.0, &[0.9, 0.9, 0.9, 0.0]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Desired(6));
+    }
+
+    #[test]
+    fn no_metrics_means_no_action_and_bounds_are_enforced() {
+        // Nothing scraped yet at an off-grid sync (sync 10 s, resolution 15 s).
+        let mut p = params(50, None);
+        p.sync_period = SimDuration::from_secs(10);
+        let mut hpa = Hpa::new(p);
+        assert_eq!(hpa.tick_interval(), SimDuration::from_secs(5));
+        let mut c = Cluster::new(1, 3);
+        c.run(5.0, &[]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep); // t=5: neither
+        c.run(5.0, &[]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep); // t=10: sync, no scrape yet
+        // Above the maximum: straight to it.
+        let mut c = Cluster::new(1, 5);
+        c.max_replicas = 3;
+        let mut hpa = Hpa::new(params(50, None));
+        c.run(15.0, &[0.5; 5]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Desired(3));
+    }
+}

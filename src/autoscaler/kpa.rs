@@ -1,0 +1,722 @@
+//! `kpa`: Knative's Pod Autoscaler (concurrency or requests per second), with scale to zero
+//! and the activator.
+//!
+//! Rules reproduced (knative/serving):
+//! - Metrics (`pkg/autoscaler/metrics/collector.go`, `stats_scraper.go`,
+//!   `aggregation/bucketing.go`): every `metric_resolution` (1 s) the revision's concurrency
+//!   (requests in service or queued, summed over the queue-proxies and the activator) or its
+//!   request count is recorded into buckets of that size, when there are ready pods to scrape
+//!   or the activator holds requests; the stable value is the bucket average over
+//!   `stable_window` (60 s), the panic value over the panic window
+//!   (`round(stable_window · panic_window_percentage / 100)`, at least one bucket,
+//!   `reconciler/autoscaling/resources/metric.go`), both as `TimedFloat64Buckets.WindowAverage`.
+//!   With no bucket written in the last stable window there is no data and no decision.
+//! - `Scale` (`pkg/autoscaler/scaling/autoscaler.go`), every `tick` (2 s, `multiscaler.go`):
+//!   `ready = max(1, ready pods)`, `maxUp = ceil(max_scale_up_rate · ready)`,
+//!   `maxDown = floor(ready / max_scale_down_rate)`, desired stable and panic counts
+//!   `ceil(value / target)` clamped to `[maxDown, maxUp]`; panic starts (or is extended) when
+//!   `ceil(panic / target) / ready >= panic_threshold` and ends at the first tick more than
+//!   `stable_window` after it was last extended; while panicking the count never falls (the
+//!   maximum of the panic counts so far, `maxPanicPods`); `scale_down_delay` holds the maximum
+//!   of the last decisions over that span (`aggregation/max.TimeWindow`). An autoscaler that
+//!   starts with more than one ready pod starts in panic.
+//! - Target (`reconciler/autoscaling/resources/target.go`): `max(0.01, total · 0.7)` with
+//!   `total = cluster.concurrency` for concurrency and 200 for rps, unless `target` is given.
+//! - Scale to zero (`reconciler/autoscaling/kpa/scaler.go: handleScaleToZero`, `kpa.go:
+//!   computeActiveCondition`): bounds (`cluster.min_replicas`, `max_replicas`) first; a desired
+//!   count of 0 while the autoscaler is Active holds at 1 until it has been active for
+//!   `stable_window`, then marks it Inactive (without scaling); once Inactive for
+//!   `scale_to_zero_grace` (30 s) it scales to 0. A revision Activating for longer than
+//!   600 s + 30 s (progress deadline) goes back to 0.
+//! - The activator (`activator/handler/concurrency_reporter.go`, `multiscaler.go: Poke`): the
+//!   first request that finds no container is reported at once as a concurrency of 1 (a request
+//!   count of 1) and pokes the autoscaler, which decides immediately: this is what scales from
+//!   zero.
+//!
+//! Modelling choices: the revision's concurrency is read from the cluster's request counters,
+//! which equals the sum over every queue-proxy plus the activator (Knative scrapes a sample of
+//! the pods when there are more than 3 and scales the mean up, which has the same expectation);
+//! requests still finishing on containers being scaled down count too. The activator stays in the
+//! request path only as the simulation's front buffer.
+//!
+//! Left out: target burst capacity and the excess burst capacity it drives (they move the
+//! activator in and out of the path, which the simulation does not model), `activation_scale`,
+//! `initial_scale` (use `cluster.initial_replicas`), pod retention after scale to zero, and the
+//! scaler's probing of the activator and of the serverless service.
+
+use super::metrics::{TimedBuckets, gcd};
+use super::{Autoscaler, Decision, Observation};
+use crate::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// What the KPA scales on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KpaMetric {
+    /// Requests in service or queued per pod.
+    Concurrency,
+    /// Requests per second per pod.
+    Rps,
+}
+
+impl KpaMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            KpaMetric::Concurrency => "concurrency",
+            KpaMetric::Rps => "rps",
+        }
+    }
+}
+
+/// Validated `kpa` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KpaParams {
+    pub metric: KpaMetric,
+    /// Per-pod target value (Knative's `TargetValue`).
+    pub target: f64,
+    pub stable_window: SimDuration,
+    pub panic_window: SimDuration,
+    pub panic_threshold: f64,
+    pub max_scale_up_rate: f64,
+    pub max_scale_down_rate: f64,
+    pub scale_to_zero_grace: SimDuration,
+    pub tick: SimDuration,
+    pub scale_down_delay: SimDuration,
+    /// Scrape period and bucket size.
+    pub metric_resolution: SimDuration,
+    /// A scraped value reaches the autoscaler this long after the scrape.
+    pub metric_delay: SimDuration,
+}
+
+pub const DEFAULT_TARGET_UTILIZATION: f64 = 0.7;
+/// `container-concurrency-target-default` when a container has no concurrency limit.
+pub const DEFAULT_RPS_TOTAL: f64 = 200.0;
+/// `autoscaling.TargetMin`.
+pub const TARGET_MIN: f64 = 0.01;
+pub const DEFAULT_STABLE_WINDOW_S: u64 = 60;
+pub const DEFAULT_PANIC_WINDOW_PERCENTAGE: f64 = 10.0;
+pub const DEFAULT_PANIC_THRESHOLD: f64 = 2.0;
+pub const DEFAULT_MAX_SCALE_UP_RATE: f64 = 1000.0;
+pub const DEFAULT_MAX_SCALE_DOWN_RATE: f64 = 2.0;
+pub const DEFAULT_SCALE_TO_ZERO_GRACE_S: u64 = 30;
+pub const DEFAULT_TICK_S: u64 = 2;
+pub const DEFAULT_METRIC_RESOLUTION_S: u64 = 1;
+/// Progress deadline (600 s) plus the activation time-out buffer.
+pub const ACTIVATION_TIMEOUT_S: u64 = 630;
+
+impl KpaParams {
+    /// Knative's panic window: the stable window times the percentage, rounded to whole
+    /// seconds, at least one bucket.
+    pub fn panic_window_for(
+        stable: SimDuration,
+        percentage: f64,
+        resolution: SimDuration,
+    ) -> SimDuration {
+        let secs = (stable.as_secs_f64() * percentage / 100.0).round();
+        SimDuration::from_secs_f64(secs).max(resolution)
+    }
+}
+
+/// The autoscaler's Active condition (`PodAutoscalerStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PaState {
+    Active { since: SimTime },
+    Activating { since: SimTime },
+    Inactive { since: SimTime },
+}
+
+/// `aggregation/max.TimeWindow`: the maximum value recorded over the last buckets.
+#[derive(Clone, Debug)]
+struct MaxWindow {
+    granularity: u64,
+    len: u64,
+    slots: VecDeque<(u64, u32)>,
+}
+
+impl MaxWindow {
+    fn new(window: SimDuration, granularity: SimDuration) -> Self {
+        MaxWindow {
+            granularity: granularity.0,
+            len: window.0.div_ceil(granularity.0).max(1),
+            slots: VecDeque::new(),
+        }
+    }
+
+    fn record(&mut self, now: SimTime, value: u32) {
+        let idx = now.0 / self.granularity;
+        while self
+            .slots
+            .front()
+            .is_some_and(|&(s, _)| s + self.len <= idx)
+        {
+            self.slots.pop_front();
+        }
+        match self.slots.back_mut() {
+            Some((s, v)) if *s == idx => *v = (*v).max(value),
+            _ => self.slots.push_back((idx, value)),
+        }
+    }
+
+    fn current(&self) -> u32 {
+        self.slots.iter().map(|&(_, v)| v).max().unwrap_or(0)
+    }
+}
+
+pub struct Kpa {
+    p: KpaParams,
+    interval: SimDuration,
+    next_tick: SimTime,
+    stable: TimedBuckets,
+    panic: TimedBuckets,
+    /// Counters at the last scrape: time, ∫ requests in the system dt, arrivals.
+    last: (SimTime, f64, u64),
+    /// Scraped values on their way to the autoscaler: (arrival time, value).
+    pending: VecDeque<(SimTime, f64)>,
+    panic_time: Option<SimTime>,
+    max_panic_pods: u32,
+    delay: Option<MaxWindow>,
+    pa: Option<PaState>,
+    /// The last count the autoscaler wanted (Knative's `pc.want`).
+    want: i64,
+}
+
+impl Kpa {
+    pub fn new(p: KpaParams) -> Self {
+        let interval = gcd(p.tick, p.metric_resolution);
+        Kpa {
+            interval,
+            next_tick: SimTime::ZERO + interval,
+            stable: TimedBuckets::new(p.stable_window, p.metric_resolution),
+            panic: TimedBuckets::new(p.panic_window, p.metric_resolution),
+            last: (SimTime::ZERO, 0.0, 0),
+            pending: VecDeque::new(),
+            panic_time: None,
+            max_panic_pods: 0,
+            delay: (!p.scale_down_delay.is_zero())
+                .then(|| MaxWindow::new(p.scale_down_delay, p.tick)),
+            pa: None,
+            want: 0,
+            p,
+        }
+    }
+
+    fn record(&mut self, t: SimTime, value: f64) {
+        self.stable.record(t, value);
+        self.panic.record(t, value);
+    }
+
+    /// One scrape of the queue-proxies and the activator.
+    fn scrape(&mut self, obs: &Observation<'_>) {
+        let now = obs.now;
+        let area = obs.totals.busy_area + obs.totals.queued_area;
+        let arrivals = obs.totals.arrivals;
+        let (t0, a0, n0) = self.last;
+        self.last = (now, area, arrivals);
+        let dt = (now - t0).as_secs_f64();
+        if dt <= 0.0 {
+            return;
+        }
+        let value = match self.p.metric {
+            KpaMetric::Concurrency => (area - a0) / dt,
+            KpaMetric::Rps => (arrivals - n0) as f64 / dt,
+        };
+        // The scraper reports when there are ready pods; the activator when it held requests.
+        if obs.ready > 0 || value > 0.0 || obs.front_buffer > 0 {
+            self.pending.push_back((now + self.p.metric_delay, value));
+        }
+    }
+
+    fn deliver(&mut self, now: SimTime) {
+        while let Some(&(t, v)) = self.pending.front() {
+            if t > now {
+                break;
+            }
+            self.pending.pop_front();
+            self.record(t, v);
+        }
+    }
+
+    /// `autoscaler.Scale`: the decider's desired count, or `None` without data.
+    fn scale(&mut self, obs: &Observation<'_>) -> Option<u32> {
+        let now = obs.now;
+        if self.stable.is_empty(now) {
+            return None;
+        }
+        let stable = self.stable.window_average(now);
+        let panic = self.panic.window_average(now);
+        let ready = f64::from(obs.ready.max(1));
+        let max_up = (self.p.max_scale_up_rate * ready).ceil();
+        let max_down = (ready / self.p.max_scale_down_rate).floor();
+        let dspc = (stable / self.p.target).ceil();
+        let dppc = (panic / self.p.target).ceil();
+        let stable_pods = dspc.max(max_down).min(max_up) as u32;
+        let panic_pods = dppc.max(max_down).min(max_up) as u32;
+        let over = dppc / ready >= self.p.panic_threshold;
+        if over {
+            self.panic_time = Some(now);
+        } else if let Some(t) = self.panic_time
+            && t + self.p.stable_window < now
+        {
+            self.panic_time = None;
+            self.max_panic_pods = 0;
+        }
+        let mut desired = stable_pods;
+        if self.panic_time.is_some() {
+            desired = desired.max(panic_pods);
+            self.max_panic_pods = self.max_panic_pods.max(desired);
+            desired = self.max_panic_pods;
+        }
+        if let Some(w) = &mut self.delay {
+            w.record(now, desired);
+            desired = w.current();
+        }
+        Some(desired)
+    }
+
+    /// `handleScaleToZero`: what to ask for (`want`, -1 for unknown) and what to apply.
+    fn handle_scale_to_zero(&self, now: SimTime, desired: u32) -> (i64, Option<u32>) {
+        if desired != 0 {
+            return (i64::from(desired), Some(desired));
+        }
+        match self.pa.unwrap_or(PaState::Active {
+            since: SimTime::ZERO,
+        }) {
+            PaState::Activating { since } => {
+                if now - since >= SimDuration::from_secs(ACTIVATION_TIMEOUT_S) {
+                    (0, Some(0))
+                } else {
+                    (-1, None)
+                }
+            }
+            PaState::Active { since } => {
+                if now - since >= self.p.stable_window {
+                    (0, None) // mark inactive, keep the pods for the grace period
+                } else {
+                    (1, Some(1))
+                }
+            }
+            PaState::Inactive { since } => {
+                if now - since >= self.p.scale_to_zero_grace {
+                    (0, Some(0))
+                } else {
+                    (0, None)
+                }
+            }
+        }
+    }
+
+    /// `computeActiveCondition`.
+    fn update_condition(&mut self, now: SimTime, ready: u32, min_replicas: u32) {
+        let min_ready = min_replicas.max(1);
+        let pa = self.pa.unwrap_or(PaState::Active {
+            since: SimTime::ZERO,
+        });
+        let inactive = matches!(pa, PaState::Inactive { .. });
+        let next = if self.want == 0 {
+            match pa {
+                PaState::Inactive { .. } => pa,
+                _ => PaState::Inactive { since: now },
+            }
+        } else if ready < min_ready {
+            if self.want > 0 || !inactive {
+                match pa {
+                    PaState::Activating { .. } => pa,
+                    _ => PaState::Activating { since: now },
+                }
+            } else {
+                pa
+            }
+        } else if self.want > 0 || !inactive {
+            match pa {
+                PaState::Active { .. } => pa,
+                _ => PaState::Active { since: now },
+            }
+        } else {
+            pa
+        };
+        self.pa = Some(next);
+    }
+
+    fn decide(&mut self, obs: &Observation<'_>) -> Decision {
+        let Some(desired) = self.scale(obs) else {
+            return Decision::Keep;
+        };
+        let bounded = desired.max(obs.min_replicas).min(obs.max_replicas);
+        let (want, apply) = self.handle_scale_to_zero(obs.now, bounded);
+        self.want = want;
+        self.update_condition(obs.now, obs.ready, obs.min_replicas);
+        match apply {
+            Some(n) if n != obs.desired => Decision::Desired(n),
+            _ => Decision::Keep,
+        }
+    }
+}
+
+impl Autoscaler for Kpa {
+    fn tick_interval(&self) -> SimDuration {
+        self.interval
+    }
+
+    fn ticks_on_buffered_request(&self) -> bool {
+        true
+    }
+
+    fn tick(&mut self, obs: &Observation<'_>) -> Decision {
+        let now = obs.now;
+        if self.pa.is_none() {
+            // Created at time 0 with the initial pods: more than one ready pod starts in panic.
+            if obs.ready > 1 {
+                self.panic_time = Some(SimTime::ZERO);
+                self.max_panic_pods = obs.ready;
+            }
+            self.want = i64::from(obs.desired);
+            self.pa = Some(if obs.desired > 0 {
+                PaState::Active {
+                    since: SimTime::ZERO,
+                }
+            } else {
+                PaState::Inactive {
+                    since: SimTime::ZERO,
+                }
+            });
+        }
+        let periodic = now >= self.next_tick;
+        if !periodic {
+            // An extra tick: a request found no container. The activator reports it at once
+            // and pokes the autoscaler if the revision is at zero.
+            if obs.desired != 0 || obs.front_buffer == 0 {
+                return Decision::Keep;
+            }
+            let first = match self.p.metric {
+                KpaMetric::Concurrency | KpaMetric::Rps => 1.0,
+            };
+            self.deliver(now);
+            self.record(now, first);
+            return self.decide(obs);
+        }
+        while self.next_tick <= now {
+            self.next_tick += self.interval;
+        }
+        if now.0.is_multiple_of(self.p.metric_resolution.0) {
+            self.scrape(obs);
+        }
+        self.deliver(now);
+        // The autoscaler's status follows the endpoints between decisions.
+        self.update_condition(now, obs.ready, obs.min_replicas);
+        if now.0.is_multiple_of(self.p.tick.0) {
+            self.decide(obs)
+        } else {
+            Decision::Keep
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaler::testkit::Cluster;
+
+    fn params(concurrency: u32) -> KpaParams {
+        let stable = SimDuration::from_secs(DEFAULT_STABLE_WINDOW_S);
+        let res = SimDuration::from_secs(1);
+        KpaParams {
+            metric: KpaMetric::Concurrency,
+            target: (f64::from(concurrency) * 0.7).max(TARGET_MIN),
+            stable_window: stable,
+            panic_window: KpaParams::panic_window_for(stable, 10.0, res),
+            panic_threshold: 2.0,
+            max_scale_up_rate: 1000.0,
+            max_scale_down_rate: 2.0,
+            scale_to_zero_grace: SimDuration::from_secs(30),
+            tick: SimDuration::from_secs(2),
+            scale_down_delay: SimDuration::ZERO,
+            metric_resolution: res,
+            metric_delay: SimDuration::ZERO,
+        }
+    }
+
+    /// One second with `in_system` requests in the system and `arrivals` arrivals, then a tick;
+    /// new pods become ready at once when `instant` is set.
+    fn second(k: &mut Kpa, c: &mut Cluster, in_system: f64, instant: bool) -> Decision {
+        c.run_load(1.0, in_system, 0);
+        let d = k.tick(&c.obs());
+        c.apply(d);
+        if instant {
+            c.make_all_ready();
+        }
+        d
+    }
+
+    #[test]
+    fn panic_window_is_ten_percent_of_the_stable_window() {
+        let s = SimDuration::from_secs(1);
+        assert_eq!(
+            KpaParams::panic_window_for(SimDuration::from_secs(60), 10.0, s),
+            SimDuration::from_secs(6)
+        );
+        assert_eq!(
+            KpaParams::panic_window_for(SimDuration::from_secs(6), 10.0, s),
+            SimDuration::from_secs(1)
+        );
+        assert_eq!(
+            KpaParams::panic_window_for(SimDuration::from_secs(25), 10.0, s),
+            SimDuration::from_secs(3) // 2.5 s rounds half away from zero
+        );
+    }
+
+    #[test]
+    fn stable_mode_targets_seventy_percent_of_the_concurrency() {
+        // 1 pod, concurrency 100, target 70: 140 in the system for a while → 2 pods.
+        let mut c = Cluster::new(100, 1);
+        let mut k = Kpa::new(params(100));
+        assert_eq!(k.tick_interval(), SimDuration::from_secs(1));
+        assert_eq!(second(&mut k, &mut c, 140.0, true), Decision::Keep); // t=1: scrape only
+        // t=2: stable = panic = 140 → 2 pods; 2/1 = 2 ≥ 2: also panicking.
+        assert_eq!(second(&mut k, &mut c, 140.0, true), Decision::Desired(2));
+    }
+
+    #[test]
+    fn panic_starts_at_twice_what_ready_pods_take() {
+        for (load, expect_panic) in [(210.0, false), (210.5, true)] {
+            // 2 pods with concurrency 100 (target 70). They start in panic (more than one
+            // ready pod), which ends once 60 s pass without being over the threshold.
+            let mut c = Cluster::new(100, 2);
+            let mut k = Kpa::new(params(100));
+            for _ in 0..70 {
+                assert_eq!(second(&mut k, &mut c, 100.0, true), Decision::Keep);
+            }
+            assert_eq!(k.panic_time, None);
+            // 6 s at `load`: the panic window holds exactly those 6 s. ceil(210/70)/2 = 1.5;
+            // ceil(210.5/70)/2 = 4/2 = 2.
+            let mut last = Decision::Keep;
+            for _ in 0..6 {
+                last = second(&mut k, &mut c, load, false);
+            }
+            if expect_panic {
+                assert!(k.panic_time.is_some());
+                assert_eq!(last, Decision::Desired(4));
+            } else {
+                assert_eq!(k.panic_time, None);
+                // Stable: (54 · 100 + 6 · 210) / 60 = 111 → ceil(111/70) = 2 = current.
+                assert_eq!(last, Decision::Keep);
+            }
+        }
+    }
+
+    #[test]
+    fn no_scale_down_in_panic_nor_until_60s_after_it_ends() {
+        let mut c = Cluster::new(100, 2);
+        let mut k = Kpa::new(params(100));
+        for _ in 0..70 {
+            second(&mut k, &mut c, 100.0, true);
+        }
+        // Surge: 6 s at 211 → panic at t = 76, 4 pods (ready at once).
+        for _ in 0..5 {
+            second(&mut k, &mut c, 211.0, true);
+        }
+        assert_eq!(second(&mut k, &mut c, 211.0, true), Decision::Desired(4));
+        let panic_at = c.now;
+        assert_eq!(panic_at, SimTime::from_secs_f64(76.0));
+        // Load gone. With 4 ready pods the surge is not over the threshold any more, so panic
+        // was last extended at 76 s; it ends at the first tick after 136 s.
+        while c.now < SimTime::from_secs_f64(137.0) {
+            assert_eq!(
+                second(&mut k, &mut c, 0.0, true),
+                Decision::Keep,
+                "at {}",
+                c.now
+            );
+        }
+        // t = 138: out of panic; the stable window (78, 138] is all zeros, but the count may
+        // only halve per decision: floor(4 / 2) = 2, then 1.
+        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(2));
+        assert_eq!(c.now, SimTime::from_secs_f64(138.0));
+        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Keep); // t=139: scrape
+        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(1));
+    }
+
+    #[test]
+    fn max_scale_down_rate_halves_at_most() {
+        // 10 pods start in panic (maxPanicPods 10); it ends at 62 s and the count halves.
+        let mut c = Cluster::new(1, 10);
+        let mut k = Kpa::new(params(1));
+        for _ in 0..61 {
+            assert_eq!(
+                second(&mut k, &mut c, 0.5, true),
+                Decision::Keep,
+                "at {}",
+                c.now
+            );
+        }
+        assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Desired(5));
+        second(&mut k, &mut c, 0.5, true);
+        // ceil(0.5 / 0.7) = 1 would do; floor(5/2) = 2 is the lowest allowed.
+        assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Desired(2));
+        second(&mut k, &mut c, 0.5, true);
+        assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Desired(1));
+    }
+
+    #[test]
+    fn scale_to_zero_waits_for_the_stable_window_then_the_grace_period() {
+        let mut c = Cluster::new(1, 1);
+        c.min_replicas = 0;
+        let mut k = Kpa::new(params(1));
+        // No traffic from the start. Desired is 0 at once, but the autoscaler has been active
+        // for less than the stable window: held at 1 until 60 s, then Inactive; 30 s later, 0.
+        while c.now < SimTime::from_secs_f64(89.0) {
+            assert_eq!(
+                second(&mut k, &mut c, 0.0, true),
+                Decision::Keep,
+                "at {}",
+                c.now
+            );
+        }
+        assert_eq!(
+            k.pa,
+            Some(PaState::Inactive {
+                since: SimTime::from_secs_f64(60.0)
+            })
+        );
+        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(0));
+        assert_eq!(c.now, SimTime::from_secs_f64(90.0));
+        assert_eq!(c.ready(), 0);
+        // At zero with no traffic nothing happens.
+        for _ in 0..100 {
+            assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Keep);
+        }
+    }
+
+    #[test]
+    fn scale_to_zero_after_traffic_stops() {
+        let mut c = Cluster::new(1, 1);
+        c.min_replicas = 0;
+        let mut k = Kpa::new(params(1));
+        for _ in 0..100 {
+            assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Keep);
+        }
+        // Silence from 100 s. The stable window holds traffic until it is all zeros: the
+        // decision at 160 s sees (100, 160] → desired 0, Inactive; 0 at 190 s.
+        while c.now < SimTime::from_secs_f64(189.0) {
+            assert_eq!(
+                second(&mut k, &mut c, 0.0, true),
+                Decision::Keep,
+                "at {}",
+                c.now
+            );
+        }
+        assert_eq!(
+            k.pa,
+            Some(PaState::Inactive {
+                since: SimTime::from_secs_f64(160.0)
+            })
+        );
+        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(0));
+    }
+
+    #[test]
+    fn never_zero_with_a_minimum_of_one() {
+        let mut c = Cluster::new(1, 1);
+        let mut k = Kpa::new(params(1));
+        for _ in 0..300 {
+            assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Keep);
+        }
+    }
+
+    #[test]
+    fn the_poke_scales_from_zero() {
+        let mut c = Cluster::new(1, 1);
+        c.min_replicas = 0;
+        let mut k = Kpa::new(params(1));
+        while c.desired > 0 {
+            second(&mut k, &mut c, 0.0, true);
+        }
+        for _ in 0..20 {
+            second(&mut k, &mut c, 0.0, true);
+        }
+        // A request arrives at 110.5 s and waits in the front buffer: the poke decides at once.
+        // The activator reports a concurrency of 1. The stable window still holds the zeros
+        // scraped until 90 s: 1/60 → ceil(0.0167 / 0.7) = 1 pod. The 6 s panic window had no
+        // write for longer than itself, so it starts afresh at 1 → ceil(1 / 0.7) = 2, which is
+        // twice the (at least one) ready pod: Knative panics and asks for 2 pods with a
+        // container concurrency of 1.
+        c.run_load(0.5, 0.0, 1);
+        c.front_buffer = 1;
+        assert!(k.ticks_on_buffered_request());
+        assert_eq!(k.tick(&c.obs()), Decision::Desired(2));
+        c.apply(Decision::Desired(2));
+        assert_eq!(
+            k.pa,
+            Some(PaState::Activating {
+                since: SimTime::from_secs_f64(110.5)
+            })
+        );
+        // The pod starts for 5 s while the request waits; nothing scales it back down.
+        c.run_load(0.5, 1.0, 0);
+        assert_eq!(k.tick(&c.obs()), Decision::Keep); // t = 111: back on the 1 s grid
+        for _ in 0..4 {
+            assert_eq!(second(&mut k, &mut c, 1.0, false), Decision::Keep);
+        }
+        assert!(matches!(k.pa, Some(PaState::Activating { .. })));
+        c.make_all_ready();
+        c.front_buffer = 0;
+        assert_eq!(second(&mut k, &mut c, 1.0, false), Decision::Keep);
+        assert_eq!(
+            k.pa,
+            Some(PaState::Active {
+                since: SimTime::from_secs_f64(116.0)
+            })
+        );
+    }
+
+    #[test]
+    fn a_poke_while_pods_exist_does_nothing() {
+        let mut c = Cluster::new(1, 1);
+        let mut k = Kpa::new(params(1));
+        c.run_load(0.5, 0.0, 1);
+        c.front_buffer = 1;
+        assert_eq!(k.tick(&c.obs()), Decision::Keep);
+    }
+
+    #[test]
+    fn scale_down_delay_holds_the_highest_recent_decision() {
+        // 10 pods start in panic (10 until it ends at 62 s, then 5 as in the test above); with
+        // a 20 s delay the decisions of the last 10 two-second buckets still include a 10 until
+        // the one at 60 s leaves the window, at 80 s.
+        let mut p = params(1);
+        p.scale_down_delay = SimDuration::from_secs(20);
+        let mut c = Cluster::new(1, 10);
+        let mut k = Kpa::new(p);
+        while c.now < SimTime::from_secs_f64(79.0) {
+            assert_eq!(
+                second(&mut k, &mut c, 0.5, true),
+                Decision::Keep,
+                "at {}",
+                c.now
+            );
+        }
+        assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Desired(5));
+
+        let mut w = MaxWindow::new(SimDuration::from_secs(10), SimDuration::from_secs(2));
+        let at = |s: f64| SimTime::from_secs_f64(s);
+        w.record(at(2.0), 4);
+        w.record(at(4.0), 1);
+        assert_eq!(w.current(), 4);
+        w.record(at(10.0), 1);
+        assert_eq!(w.current(), 4); // buckets 1..5
+        w.record(at(12.0), 1);
+        assert_eq!(w.current(), 1); // bucket 1 (t = 2 s) left the 5-bucket window
+    }
+
+    #[test]
+    fn rps_metric_counts_arrivals() {
+        let mut p = params(1);
+        p.metric = KpaMetric::Rps;
+        p.target = 140.0;
+        let mut c = Cluster::new(1, 1);
+        let mut k = Kpa::new(p);
+        c.run_load(1.0, 0.0, 300);
+        assert_eq!(k.tick(&c.obs()), Decision::Keep);
+        c.run_load(1.0, 0.0, 300);
+        // 300 per second over 140 → 3 pods.
+        assert_eq!(k.tick(&c.obs()), Decision::Desired(3));
+    }
+}
