@@ -1,3 +1,4 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
 
+pub mod dp;
 pub mod queueing;
