@@ -1117,7 +1117,10 @@ violation_penalty = 0.5
         assert_eq!(s.scale_ups, 1);
         let t = &r.timeline[0];
         assert_eq!((t.arrivals, t.completed, t.dropped), (2, 1, 1));
-        assert_eq!((t.ready_replicas, t.starting_replicas, t.desired_replicas), (1, 0, 1));
+        assert_eq!(
+            (t.ready_replicas, t.starting_replicas, t.desired_replicas),
+            (1, 0, 1)
+        );
         assert!(close(t.queued, 0.51), "{}", t.queued);
         assert!(close(t.busy, 0.2) && close(t.utilization, 0.5));
     }

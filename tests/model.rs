@@ -67,7 +67,13 @@ fn littles_law_holds_on_every_balancer() {
             lambda * w
         );
         // Utilization = busy / slots = λ E[S] / 8 = 0.7 in expectation.
-        let util = run.timeline.iter().map(|r| r.busy * r.length_s).sum::<f64>() / t / 8.0;
+        let util = run
+            .timeline
+            .iter()
+            .map(|r| r.busy * r.length_s)
+            .sum::<f64>()
+            / t
+            / 8.0;
         assert!((util - 0.7).abs() < 0.02, "{balancer}: utilization {util}");
     }
 }
@@ -83,7 +89,10 @@ fn pooling_beats_separate_queues() {
     let shared = wait("shared_queue");
     let least = wait("least_connections");
     let random = wait("random");
-    assert!(shared < least && least < random, "{shared} {least} {random}");
+    assert!(
+        shared < least && least < random,
+        "{shared} {least} {random}"
+    );
 }
 
 fn two_policy_scenario() -> Scenario {
@@ -133,12 +142,36 @@ fn all_csv(sc: &Scenario, opts: &RunOptions) -> Vec<Vec<u8>> {
 #[test]
 fn results_are_byte_identical_whatever_the_thread_count() {
     let sc = two_policy_scenario();
-    let one = all_csv(&sc, &RunOptions { threads: Some(1), ..Default::default() });
-    let two = all_csv(&sc, &RunOptions { threads: Some(2), ..Default::default() });
-    let again = all_csv(&sc, &RunOptions { threads: Some(2), ..Default::default() });
+    let one = all_csv(
+        &sc,
+        &RunOptions {
+            threads: Some(1),
+            ..Default::default()
+        },
+    );
+    let two = all_csv(
+        &sc,
+        &RunOptions {
+            threads: Some(2),
+            ..Default::default()
+        },
+    );
+    let again = all_csv(
+        &sc,
+        &RunOptions {
+            threads: Some(2),
+            ..Default::default()
+        },
+    );
     assert_eq!(one, two);
     assert_eq!(two, again);
-    let other_seed = all_csv(&sc, &RunOptions { seed: Some(12), ..Default::default() });
+    let other_seed = all_csv(
+        &sc,
+        &RunOptions {
+            seed: Some(12),
+            ..Default::default()
+        },
+    );
     assert_ne!(one[0], other_seed[0]);
 }
 

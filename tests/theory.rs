@@ -111,10 +111,30 @@ fn mmc_mean_wait_and_p_wait_match_erlang_c() {
 fn mg1_mean_wait_matches_pollaczek_khinchine() {
     let mean = 0.1;
     for (service, scv, rho, duration) in [
-        ("distribution = \"deterministic\"\nmean = 0.1", 0.0, 0.7, 20_000.0),
-        ("distribution = \"lognormal\"\nmean = 0.1\ncv = 1.5", 2.25, 0.6, 60_000.0),
-        ("distribution = \"gamma\"\nmean = 0.1\ncv = 2.0", 4.0, 0.5, 60_000.0),
-        ("distribution = \"uniform\"\nmin = 0.05\nmax = 0.15", 1.0 / 12.0, 0.8, 20_000.0),
+        (
+            "distribution = \"deterministic\"\nmean = 0.1",
+            0.0,
+            0.7,
+            20_000.0,
+        ),
+        (
+            "distribution = \"lognormal\"\nmean = 0.1\ncv = 1.5",
+            2.25,
+            0.6,
+            60_000.0,
+        ),
+        (
+            "distribution = \"gamma\"\nmean = 0.1\ncv = 2.0",
+            4.0,
+            0.5,
+            60_000.0,
+        ),
+        (
+            "distribution = \"uniform\"\nmin = 0.05\nmax = 0.15",
+            1.0 / 12.0,
+            0.8,
+            20_000.0,
+        ),
     ] {
         let rate = rho / mean;
         let (wait, p_wait) = simulate(&scenario_text(rate, 1, service, duration));

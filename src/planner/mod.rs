@@ -1,4 +1,5 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
 
 pub mod dp;
+pub mod forecast;
 pub mod queueing;
