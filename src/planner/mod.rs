@@ -2,4 +2,5 @@
 
 pub mod dp;
 pub mod forecast;
+pub mod lcp;
 pub mod queueing;
