@@ -2,7 +2,9 @@
 //! possible replica counts, M/M/c stage costs built from a diurnal rate series.
 
 use autoscale_sim::cluster::service::ServiceSpec;
-use autoscale_sim::planner::dp::{CostMatrix, PlanInput, Prices, RateCosts, Switching, plan};
+use autoscale_sim::planner::dp::{
+    CostMatrix, PlanInput, Prices, RateCosts, RecedingHorizon, Switching, plan,
+};
 use autoscale_sim::planner::queueing::{Dispatch, ViolationModel};
 use autoscale_sim::time::SimDuration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -88,6 +90,25 @@ fn bench(c: &mut Criterion) {
     let mut table = CostMatrix::build(&mut costs, T, 1, R as usize);
     g.bench_function("backward_induction_only", |b| {
         b.iter(|| plan(&input(&[2500]), black_box(&mut table)).unwrap())
+    });
+    g.finish();
+
+    // One receding-horizon decision: an hour ahead (60 intervals), start-up of one interval.
+    const H: usize = 60;
+    let mut g = c.benchmark_group("mpc_decision_60x5000");
+    g.throughput(Throughput::Elements(H as u64 * R as u64));
+    let mpc = RecedingHorizon {
+        violations: model.clone(),
+        prices,
+        min_replicas: 1,
+        max_replicas: R,
+        switching: input(&[]).switching,
+    };
+    g.bench_function("decide", |b| {
+        b.iter(|| {
+            mpc.decide(2500, &[2500], black_box(&rates[600..600 + H]))
+                .unwrap()
+        })
     });
     g.finish();
 }
