@@ -1,3 +1,6 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
 
+pub mod dp;
+pub mod forecast;
+pub mod lcp;
 pub mod queueing;
