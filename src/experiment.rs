@@ -10,6 +10,8 @@ use crate::metrics::mean_ci95;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
 use rayon::prelude::*;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Command-line overrides of a scenario.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +24,8 @@ pub struct RunOptions {
     pub policies: Vec<String>,
     /// Worker threads (all cores when absent).
     pub threads: Option<usize>,
+    /// Shows a progress bar on stderr when it is a terminal and the runs take over a second.
+    pub progress: bool,
 }
 
 /// Applies the overrides of `opts` to `scenario`: seed, replications, and the policy filter.
@@ -143,10 +147,20 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
     let pool = pool
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
-    let runs: Vec<RunResult> = pool.install(|| {
-        jobs.par_iter()
-            .map(|&(p, r)| sim::simulate(&sc, p, r))
-            .collect::<Result<Vec<_>, Error>>()
+    let simulated = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    let total_ns = sc.duration.0.saturating_mul(jobs.len() as u64);
+    let runs: Vec<RunResult> = std::thread::scope(|scope| {
+        if opts.progress && std::io::stderr().is_terminal() {
+            scope.spawn(|| show_progress(&simulated, &finished, total_ns, jobs.len()));
+        }
+        let runs = pool.install(|| {
+            jobs.par_iter()
+                .map(|&(p, r)| sim::simulate_reporting(&sc, p, r, Some(&simulated)))
+                .collect::<Result<Vec<_>, Error>>()
+        });
+        finished.store(true, Ordering::Relaxed);
+        runs
     })?;
     let policies = aggregate(&sc, &runs);
     let baseline = baseline_of(&sc);
@@ -164,6 +178,34 @@ pub fn baseline_of(sc: &Scenario) -> String {
         .clone()
         .or_else(|| sc.policies.first().map(|p| p.name.clone()))
         .unwrap_or_default()
+}
+
+/// Draws a progress bar of simulated time (after one second) until `finished`.
+fn show_progress(simulated: &AtomicU64, finished: &AtomicBool, total_ns: u64, runs: usize) {
+    let start = std::time::Instant::now();
+    let tick = std::time::Duration::from_millis(100);
+    while start.elapsed() < std::time::Duration::from_secs(1) {
+        if finished.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep(tick);
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total_ns / 1_000_000_000),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} simulated s ({percent}%), {msg}, {elapsed} elapsed, about {eta} left",
+        )
+        .expect("a valid template"),
+    );
+    bar.set_message(format!("{runs} runs"));
+    while !finished.load(Ordering::Relaxed) {
+        bar.set_position(simulated.load(Ordering::Relaxed) / 1_000_000_000);
+        std::thread::sleep(tick);
+    }
+    bar.finish_and_clear();
 }
 
 /// Aggregates runs per policy, ranks policies by mean objective (ties: scenario order), and

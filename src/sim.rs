@@ -35,6 +35,7 @@ use crate::time::{NANOS_PER_SEC, SimTime};
 use crate::workload::{self, ArrivalSource, TraceEnd, WorkloadSpec};
 use rand::RngExt;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Arrivals read from the source per batch.
 const ARRIVAL_BATCH: usize = 4096;
@@ -59,11 +60,22 @@ pub struct RunResult {
 
 /// Simulates policy `policy` (an index into `scenario.policies`) in replication `replication`.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, Error> {
+    simulate_reporting(scenario, policy, replication, None)
+}
+
+/// Like [`simulate`], adding the simulated nanoseconds of each completed interval to
+/// `progress` as the run goes (for progress bars).
+pub fn simulate_reporting(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+) -> Result<RunResult, Error> {
     let arrivals = workload::open(
         &scenario.workload,
         rng::stream(scenario.seed, replication, rng::ARRIVALS),
     )?;
-    simulate_with(scenario, policy, replication, arrivals)
+    run_sim(scenario, policy, replication, arrivals, progress)
 }
 
 /// Like [`simulate`], with the arrivals taken from `arrivals` instead of the scenario's
@@ -73,6 +85,16 @@ pub fn simulate_with(
     policy: usize,
     replication: u32,
     arrivals: Box<dyn ArrivalSource>,
+) -> Result<RunResult, Error> {
+    run_sim(scenario, policy, replication, arrivals, None)
+}
+
+fn run_sim(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    arrivals: Box<dyn ArrivalSource>,
+    progress: Option<&AtomicU64>,
 ) -> Result<RunResult, Error> {
     let def = scenario
         .policies
@@ -86,6 +108,7 @@ pub fn simulate_with(
         .unwrap_or_else(|| def.spec.default_initial_replicas(&ctx))
         .clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas);
     let mut sim = Sim::new(scenario, replication, autoscaler, arrivals, initial);
+    sim.progress = progress;
     sim.run()?;
     Ok(sim.finish(def.name.clone()))
 }
@@ -199,6 +222,7 @@ struct IntervalCounters {
 
 struct Sim<'a> {
     sc: &'a Scenario,
+    progress: Option<&'a AtomicU64>,
     replication: u32,
     policy: Box<dyn Autoscaler>,
     source: Box<dyn ArrivalSource>,
@@ -273,6 +297,7 @@ impl<'a> Sim<'a> {
         let c = &sc.cluster;
         let mut sim = Sim {
             sc,
+            progress: None,
             replication,
             policy,
             source,
@@ -958,6 +983,9 @@ impl<'a> Sim<'a> {
         let len = self.now - self.interval_start;
         if len == 0 {
             return;
+        }
+        if let Some(p) = self.progress {
+            p.fetch_add(len, Ordering::Relaxed);
         }
         let a = self.areas;
         let p = self.interval_areas;

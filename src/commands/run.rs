@@ -39,6 +39,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         replications: args.replications,
         policies: args.policies.clone(),
         threads: args.threads.map(usize::from),
+        progress: !args.quiet,
     };
     let exp = experiment::run(&sc, &opts)?;
     let out = args
