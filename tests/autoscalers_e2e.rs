@@ -1,5 +1,6 @@
 //! The autoscalers in the full simulation: the shape of their response to a step up and down,
-//! a flash crowd, silence then traffic, and a constant load. Each expectation is derived from
+//! a flash crowd, silence then traffic (synthetic, and a real Azure Functions trace), and a
+//! constant load. Each expectation is derived from
 //! the policy's documented rules and says where its bound comes from.
 
 use autoscale_sim::metrics::TimelineRow;
@@ -317,6 +318,58 @@ fn kpa_reaches_zero_in_silence_and_serves_the_next_requests_without_loss() {
         "max latency {}",
         r.latency.quantile_s(1.0)
     );
+}
+
+#[test]
+fn kpa_on_a_real_sparse_function_scales_to_zero_and_drops_nothing() {
+    // One function of the Azure Functions 2019 sample: about one invocation every 2 minutes
+    // on average, with idle gaps of up to 26 minutes (minutes 480–959 of the day).
+    let text = format!(
+        r#"
+name = "azure-sparse"
+seed = 9
+duration = "8h"
+interval = "60s"
+[workload]
+type = "trace"
+path = "{}"
+format = "azure"
+function = "68a2df5ec6551dcc6d7a5ab41abed4e353f9e4355be15587fcec8f1d3194652a"
+[service]
+distribution = "exponential"
+mean = "500ms"
+[cluster]
+concurrency = 1
+startup = "5s"
+min_replicas = 0
+max_replicas = 20
+queue_timeout = "60s"
+[[policy]]
+name = "kpa"
+type = "kpa"
+"#,
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/traces/azure_functions_2019_sample/invitro500_invocations_min480-959.csv"
+        )
+    );
+    let sc = parse(&text);
+    let r = run(&sc, "kpa");
+    let rows = &r.timeline;
+    let arrivals: u64 = rows.iter().map(|row| row.arrivals).sum();
+    assert_eq!(arrivals, 240, "the function's invocations in the sample");
+    assert_eq!(r.summary.dropped, 0);
+    assert_eq!(r.summary.completed, 240);
+    // It sits at zero most of the time: every minute row with no arrival in it and none in
+    // the two minutes before ends with no pod.
+    let mut idle_rows = 0;
+    for w in rows.windows(3) {
+        if w.iter().all(|row| row.arrivals == 0) {
+            assert_eq!(w[2].ready_replicas, 0, "{:?}", w[2]);
+            idle_rows += 1;
+        }
+    }
+    assert!(idle_rows > 100, "{idle_rows} idle minutes");
 }
 
 const CONSTANT: &str = r#"

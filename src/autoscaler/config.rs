@@ -1090,12 +1090,25 @@ fn validate_target_tracking(
         None => level_default(k, metric, "target", tt::DEFAULT_TARGET_FRACTION, ctx)?,
     };
     let cooldown = SimDuration::from_secs(tt::DEFAULT_COOLDOWN_S);
+    let warmup = k.duration(&raw.warmup, SimDuration::ZERO);
+    // EC2 target tracking paces scale-out by the warm-up, not by a cooldown.
+    let scale_out_cooldown = match (&raw.scale_out_cooldown, warmup.is_zero()) {
+        (Some(c), false) => {
+            return Err(k.err(
+                c.span(),
+                "scale_out_cooldown",
+                "with `warmup` (EC2 target tracking) scale-out is paced by the warm-up: give one or the other",
+            ));
+        }
+        (_, false) => SimDuration::ZERO,
+        (c, true) => k.duration(c, cooldown),
+    };
     Ok(TargetTrackingParams {
         metric,
         target,
-        scale_out_cooldown: k.duration(&raw.scale_out_cooldown, cooldown),
+        scale_out_cooldown,
         scale_in_cooldown: k.duration(&raw.scale_in_cooldown, cooldown),
-        warmup: k.duration(&raw.warmup, SimDuration::ZERO),
+        warmup,
         period: k.positive(
             &raw.period,
             "period",
@@ -1292,7 +1305,7 @@ mod tests {
 
     #[test]
     fn out_of_range_values_say_what_was_expected() {
-        let cases: [(&str, &str, &str); 16] = [
+        let cases: [(&str, &str, &str); 17] = [
             (
                 "type = \"hpa\"\ntarget_utilization = 0.705",
                 "policy.target_utilization",
@@ -1372,6 +1385,11 @@ mod tests {
                 "type = \"target_tracking\"\nmetric = \"rps\"",
                 "policy.target",
                 "needs `target`",
+            ),
+            (
+                "type = \"target_tracking\"\nwarmup = \"1m\"\nscale_out_cooldown = \"1m\"",
+                "policy.scale_out_cooldown",
+                "paced by the warm-up",
             ),
         ];
         for (policy, key, text) in cases {

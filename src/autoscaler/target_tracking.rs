@@ -18,7 +18,8 @@
 //!   container that became ready less than `warmup` ago is left out of the metric, the
 //!   scale-out is computed from the containers that count (warming ones count toward the
 //!   desired capacity, so it happens only if it exceeds the current capacity), and scale-in
-//!   waits while any container is starting or warming.
+//!   waits while any container is starting or warming. EC2 target tracking has no scale-out
+//!   cooldown: with a warm-up, none applies.
 //!
 //! Modelling choices (AWS publishes no formula; the names are the options):
 //! - `scale_out_datapoints` (3) and `scale_in_datapoints` (15): consecutive 1-minute datapoints

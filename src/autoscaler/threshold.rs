@@ -21,9 +21,11 @@
 //!
 //! Modelling choices: one step per direction (no step intervals); a larger scale-out during a
 //! scale-out cooldown does not restart it; the percent rounding is an option
-//! (`percent_rounding`) because AWS's rule is documented for EC2 only. The policy never goes
-//! below one replica: its metrics are per ready container, so with none it would have no
-//! datapoints to scale out again.
+//! (`percent_rounding`) because AWS's rule is documented for EC2 only. AWS has no default
+//! thresholds or step: here 30 % and 80 % utilization and a 50 % step, with no cooldown (one
+//! action per period, like EC2 step scaling, which has none), so that the classic rule carries
+//! a step load within minutes. The policy never goes below one replica: its metrics are per
+//! ready container, so with none it would have no datapoints to scale out again.
 //!
 //! Left out: several step intervals per alarm, M-out-of-N alarms, metric math, and the EC2
 //! instance warm-up (which replaces the cooldown for EC2 step scaling).
