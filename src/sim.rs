@@ -100,7 +100,10 @@ fn run_sim(
         .policies
         .get(policy)
         .ok_or_else(|| Error::Other(format!("no policy number {policy} in the scenario")))?;
-    let autoscaler = def.spec.build();
+    let autoscaler = def.spec.build(&crate::autoscaler::config::BuildContext {
+        scenario,
+        replication,
+    })?;
     let ctx = crate::autoscaler::config::PolicyContext::of(scenario);
     let initial = scenario
         .cluster

@@ -407,15 +407,26 @@ impl PolicySpec {
     }
 
     /// A fresh instance of the policy for one run.
-    pub fn build(&self) -> Box<dyn Autoscaler> {
-        match self {
+    /// A fresh instance of the policy for one run of `ctx.scenario` in replication
+    /// `ctx.replication`. Reactive policies ignore the context; planners read the scenario
+    /// (and the oracle, labelled as such, the replication's true arrivals).
+    pub fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+        let _ = ctx;
+        Ok(match self {
             PolicySpec::Static { replicas, period } => Box::new(Static::new(*replicas, *period)),
             PolicySpec::Threshold(p) => Box::new(Threshold::new(p.clone())),
             PolicySpec::Hpa(p) => Box::new(Hpa::new(p.clone())),
             PolicySpec::Kpa(p) => Box::new(Kpa::new(p.clone())),
             PolicySpec::TargetTracking(p) => Box::new(TargetTracking::new(p.clone())),
-        }
+        })
     }
+}
+
+/// What a policy may read when it is built for one run.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildContext<'a> {
+    pub scenario: &'a crate::scenario::Scenario,
+    pub replication: u32,
 }
 
 /// Reads a policy's keys: spans for error messages and the checks every type shares.
@@ -1412,7 +1423,13 @@ mod tests {
             let spec = parse(&format!("type = \"{t}\"")).unwrap();
             assert_eq!(spec.type_name(), t);
             assert!(!spec.parameters().is_empty());
-            assert!(!spec.build().tick_interval().is_zero());
+            let text = format!("{HEAD}[[policy]]\nname = \"p\"\ntype = \"{t}\"\n");
+            let sc = crate::scenario::parse(Path::new("s.toml"), &text).unwrap();
+            let ctx = BuildContext {
+                scenario: &sc,
+                replication: 0,
+            };
+            assert!(!spec.build(&ctx).unwrap().tick_interval().is_zero());
         }
     }
 }
