@@ -73,6 +73,12 @@ pub struct PolicyAggregate {
     /// Objective minus the baseline's, paired by replication: (mean, 95% CI half-width).
     /// Zero for the baseline itself.
     pub vs_baseline: (f64, f64),
+    /// Regret against the oracle, paired by replication: the mean of
+    /// (objective − oracle's objective) / oracle's objective, and its 95% CI half-width.
+    /// NaN when the scenario has no oracle.
+    pub regret: (f64, f64),
+    /// The policy's type (`static`, `hpa`, `oracle`, ...).
+    pub policy_type: String,
 }
 
 /// The metrics `policies.csv` reports as mean and CI half-width, in column order.
@@ -172,6 +178,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
     })
 }
 
+/// Whether a policy is an oracle: it sees the future, and is labelled so in every output.
+pub fn is_oracle(p: &crate::scenario::PolicyDef) -> bool {
+    p.spec.type_name() == "oracle"
+}
+
 /// The baseline policy's name: the scenario's `baseline`, else its first policy.
 pub fn baseline_of(sc: &Scenario) -> String {
     sc.baseline
@@ -220,6 +231,11 @@ pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
             .collect()
     };
     let base = objective_of(&baseline);
+    let oracle = sc
+        .policies
+        .iter()
+        .find(|p| is_oracle(p))
+        .map(|p| objective_of(&p.name));
     let mut out: Vec<PolicyAggregate> = sc
         .policies
         .iter()
@@ -241,11 +257,25 @@ pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
             } else {
                 mean_ci95(&diffs)
             };
+            let regret = match &oracle {
+                Some(o) => {
+                    let rel: Vec<f64> = objective_of(&p.name)
+                        .iter()
+                        .filter_map(|(rep, x)| {
+                            o.iter().find(|(r, _)| r == rep).map(|(_, b)| (x - b) / b)
+                        })
+                        .collect();
+                    mean_ci95(&rel)
+                }
+                None => (f64::NAN, f64::NAN),
+            };
             PolicyAggregate {
                 policy: p.name.clone(),
                 metrics,
                 rank: 0,
                 vs_baseline,
+                regret,
+                policy_type: p.spec.type_name().to_string(),
             }
         })
         .collect();

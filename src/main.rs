@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Simulate every policy of a scenario and write summary.csv, policies.csv, timeline.csv.
     Run(commands::run::RunArgs),
+    /// Write one policy's replica plan (plan.csv) from a simulation of the scenario.
+    Plan(commands::plan::PlanArgs),
     /// Draw the plots and reports of a results folder again from its CSVs.
     Report(commands::report::ReportArgs),
     /// Check the simulator against queueing theory (Erlang C, Pollaczek-Khinchine).
@@ -42,6 +44,7 @@ fn main() {
         Command::Trace(args) => commands::trace::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Plan(args) => commands::plan::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -56,6 +56,24 @@ pub struct RunResult {
     pub workload_ended_at: Option<SimTime>,
     /// Remarks of the arrival source about its input (lines of a log it skipped, ...).
     pub notes: Vec<String>,
+    /// Replicas ready at time 0.
+    pub initial_replicas: u32,
+}
+
+impl RunResult {
+    /// The run's replica plan: for each timeline interval, its start and the desired replica
+    /// count in effect as it starts (the initial replicas for the first; then the desired
+    /// count at the end of the interval before, which includes the decisions taken at the
+    /// boundary). This is the `plan.csv` of the run: what a live executor asks for, when.
+    pub fn plan(&self) -> Vec<(f64, u32)> {
+        let mut out = Vec::with_capacity(self.timeline.len());
+        let mut current = self.initial_replicas;
+        for row in &self.timeline {
+            out.push((row.time_s, current));
+            current = row.desired_replicas;
+        }
+        out
+    }
 }
 
 /// Simulates policy `policy` (an index into `scenario.policies`) in replication `replication`.
@@ -113,7 +131,9 @@ fn run_sim(
     let mut sim = Sim::new(scenario, replication, autoscaler, arrivals, initial);
     sim.progress = progress;
     sim.run()?;
-    Ok(sim.finish(def.name.clone()))
+    let mut result = sim.finish(def.name.clone());
+    result.initial_replicas = initial;
+    Ok(result)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1062,6 +1082,7 @@ impl<'a> Sim<'a> {
         let notes = self.source.notes();
         RunResult {
             notes,
+            initial_replicas: 0,
             policy,
             replication: self.replication,
             summary,

@@ -87,7 +87,7 @@ fn run_writes_the_three_csvs_with_their_headers() {
     assert!(first("policies.csv").starts_with("policy,mean_latency_s,mean_latency_s_ci95,p95_latency_s,p95_latency_s_ci95,p99_latency_s,p99_latency_s_ci95,slo_violation_ratio,slo_violation_ratio_ci95,replica_seconds,replica_seconds_ci95,cost,cost_ci95,objective,objective_ci95"));
     assert!(
         first("policies.csv").ends_with(
-            ",rank,baseline,objective_vs_baseline,objective_vs_baseline_ci95,significant"
+            ",rank,baseline,objective_vs_baseline,objective_vs_baseline_ci95,significant,regret,regret_ci95,policy_type"
         )
     );
     // 10 intervals x 2 policies, one replication.
@@ -306,4 +306,42 @@ fn validate_agrees_with_theory() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("10 of 10 cases agree"), "{out}");
+}
+
+/// `plan` writes the desired replicas in effect at the start of each interval: the initial
+/// three, then the static policy's five from its first tick at the end of the first interval.
+#[test]
+fn plan_writes_the_policy_plan_and_run_writes_the_winners() {
+    let dir = temp_dir("plan");
+    let sc = write(&dir, "s.toml", GOOD.as_bytes());
+    let plan = dir.join("plan.csv");
+    let o = run(&[
+        "plan",
+        sc.to_str().unwrap(),
+        "--policy",
+        "five",
+        "--out",
+        plan.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let mut expected = String::from("time_s,replicas\n0,3\n");
+    for k in 1..10 {
+        expected.push_str(&format!("{},5\n", 60 * k));
+    }
+    assert_eq!(text, expected);
+    let o = run(&["plan", sc.to_str().unwrap(), "--policy", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = dir.join("out");
+    let o = run(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let winner_plan = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    assert!(winner_plan.starts_with("time_s,replicas\n0,3\n"));
+    assert_eq!(winner_plan.lines().count(), 11);
 }

@@ -208,3 +208,33 @@ fn policies_share_arrivals_within_a_replication() {
     );
     assert!(p("large").vs_baseline.1 > 0.0);
 }
+
+/// The paired confidence interval of the difference from the baseline, computed by hand from
+/// the per-replication objectives: mean ± t(0.975, n−1) · sd / √n of the differences.
+#[test]
+fn paired_ci_matches_a_hand_computation() {
+    let exp = experiment::run(&two_policy_scenario(), &RunOptions::default()).unwrap();
+    let obj = |policy: &str| -> Vec<f64> {
+        (0..3)
+            .map(|rep| {
+                exp.runs
+                    .iter()
+                    .find(|r| r.policy == policy && r.replication == rep)
+                    .unwrap()
+                    .summary
+                    .objective
+            })
+            .collect()
+    };
+    let d: Vec<f64> = obj("large")
+        .iter()
+        .zip(obj("small"))
+        .map(|(a, b)| a - b)
+        .collect();
+    let mean = (d[0] + d[1] + d[2]) / 3.0;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let half = 4.302_652_729_911_275 * sd / 3f64.sqrt(); // t(0.975, 2)
+    let large = exp.policies.iter().find(|p| p.policy == "large").unwrap();
+    assert!((large.vs_baseline.0 - mean).abs() < 1e-12 * mean.abs().max(1.0));
+    assert!((large.vs_baseline.1 - half).abs() < 1e-9 * half);
+}

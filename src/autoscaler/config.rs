@@ -410,7 +410,10 @@ impl PolicySpec {
     /// A fresh instance of the policy for one run of `ctx.scenario` in replication
     /// `ctx.replication`. Reactive policies ignore the context; planners read the scenario
     /// (and the oracle, labelled as such, the replication's true arrivals).
-    pub fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+    pub fn build(
+        &self,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
         let _ = ctx;
         Ok(match self {
             PolicySpec::Static { replicas, period } => Box::new(Static::new(*replicas, *period)),

@@ -96,6 +96,11 @@ pub fn write_outputs(exp: &Experiment, dir: &Path) -> Result<(), Error> {
         exp.scenario.text
     );
     output::write_atomic(&dir.join(SCENARIO_COPY), copy.as_bytes())?;
+    if let Some(winner) = exp.ranked().first()
+        && let Some(run) = exp.runs.iter().find(|r| r.policy == winner.policy)
+    {
+        output::write_atomic(&dir.join("plan.csv"), &out_csv::plan_csv(&run.plan()))?;
+    }
     let results = Results::load(dir)?;
     report::write(&results)?;
     Ok(())

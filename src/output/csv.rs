@@ -125,6 +125,9 @@ pub fn policies_header() -> Vec<String> {
         "objective_vs_baseline",
         "objective_vs_baseline_ci95",
         "significant",
+        "regret",
+        "regret_ci95",
+        "policy_type",
     ] {
         h.push(c.into());
     }
@@ -150,6 +153,9 @@ pub fn policies_csv(exp: &Experiment) -> Vec<u8> {
             Some(false) => "no".into(),
             None => String::new(),
         });
+        row.push(num(p.regret.0));
+        row.push(num(p.regret.1));
+        row.push(p.policy_type.clone());
         w.write_record(&row).expect("in memory");
     }
     finish(w)
@@ -206,6 +212,17 @@ pub fn latency_csv(exp: &Experiment) -> Vec<u8> {
             w.write_record([p.name.clone(), num(q), num(x)])
                 .expect("in memory");
         }
+    }
+    finish(w)
+}
+
+/// `plan.csv`: `time_s,replicas`, one row per control interval: the containers that should be
+/// ready from that time on.
+pub fn plan_csv(plan: &[(f64, u32)]) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(["time_s", "replicas"]).expect("in memory");
+    for (t, n) in plan {
+        w.write_record([num(*t), n.to_string()]).expect("in memory");
     }
     finish(w)
 }

@@ -150,7 +150,7 @@ fn vs_baseline(p: &PolicyRow) -> String {
     }
 }
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "rank",
     "policy",
     "objective (95% CI)",
@@ -160,15 +160,20 @@ const COLUMNS: [&str; 9] = [
     "mean latency (s)",
     "p95 latency (s)",
     "p99 latency (s)",
+    "regret vs oracle",
 ];
 
-fn table_rows(r: &Results) -> Vec<[String; 9]> {
+fn table_rows(r: &Results) -> Vec<[String; 10]> {
     r.policies
         .iter()
         .map(|p| {
             [
                 p.rank.to_string(),
-                p.policy.clone(),
+                if p.policy_type == "oracle" {
+                    format!("{} (oracle: sees the future)", p.policy)
+                } else {
+                    p.policy.clone()
+                },
                 ci(p.objective, p.objective_ci95, 4),
                 vs_baseline(p),
                 ci(
@@ -187,6 +192,11 @@ fn table_rows(r: &Results) -> Vec<[String; 9]> {
                 f(p.mean_latency_s, 4),
                 f(p.p95_latency_s, 4),
                 f(p.p99_latency_s, 4),
+                if p.regret.is_nan() {
+                    "–".into()
+                } else {
+                    format!("{}%", ci(100.0 * p.regret, 100.0 * p.regret_ci95, 1))
+                },
             ]
         })
         .collect()

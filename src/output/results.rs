@@ -57,6 +57,12 @@ pub struct PolicyRow {
     pub objective_vs_baseline_ci95: f64,
     #[serde(default)]
     pub significant: String,
+    #[serde(default, deserialize_with = "nan_if_empty")]
+    pub regret: f64,
+    #[serde(default, deserialize_with = "nan_if_empty")]
+    pub regret_ci95: f64,
+    #[serde(default)]
+    pub policy_type: String,
 }
 
 /// A `summary.csv` row (the columns the reports use).

@@ -28,7 +28,11 @@ pub fn comparison(exp: &Experiment) -> String {
         let (obj, ci) = p.objective();
         rows.push([
             p.rank.to_string(),
-            p.policy.clone(),
+            if p.policy_type == "oracle" {
+                format!("{} (oracle, sees the future)", p.policy)
+            } else {
+                p.policy.clone()
+            },
             fmt_ci(obj, ci),
             format!("{:.2}", p.mean("replica_seconds") / 3600.0),
             format!("{:.4}", p.mean("mean_latency_s")),
