@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Shows a progress bar on stderr when it is a terminal and the runs take over a second.
     pub progress: bool,
+    /// Runs only shard `i` of `n` (zero-based) of the sweep's points.
+    pub shard: Option<(usize, usize)>,
 }
 
 /// Applies the overrides of `opts` to `scenario`: seed, replications, and the policy filter.
@@ -79,6 +81,8 @@ pub struct PolicyAggregate {
     pub regret: (f64, f64),
     /// The policy's type (`static`, `hpa`, `oracle`, ...).
     pub policy_type: String,
+    /// The sweep point (0 without a sweep).
+    pub point: usize,
 }
 
 /// The metrics `policies.csv` reports as mean and CI half-width, in column order.
@@ -118,33 +122,109 @@ impl PolicyAggregate {
     }
 }
 
+/// One point of a sweep (the whole scenario when there is no sweep).
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Index in the sweep's grid.
+    pub index: usize,
+    /// The swept values, in the order of [`Experiment::sweep_keys`].
+    pub labels: Vec<String>,
+    /// The scenario of this point (overrides applied).
+    pub scenario: Scenario,
+}
+
 /// The outcome of an experiment.
 #[derive(Clone, Debug)]
 pub struct Experiment {
     /// The scenario as run (overrides applied).
     pub scenario: Scenario,
-    /// Every run, policy-major, replication-minor.
+    /// The swept keys (empty without a sweep).
+    pub sweep_keys: Vec<String>,
+    /// The points run (all of them, or one shard's).
+    pub points: Vec<Point>,
+    /// Every run, point-major, then policy, then replication.
     pub runs: Vec<RunResult>,
-    /// One entry per policy, in scenario order.
+    /// One entry per point and policy, point-major, policies in scenario order.
     pub policies: Vec<PolicyAggregate>,
     /// The policy the others are compared with.
     pub baseline: String,
+    /// `Some((i, n))` when this is shard i of n.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl Experiment {
-    /// Policies in rank order (best first).
-    pub fn ranked(&self) -> Vec<&PolicyAggregate> {
-        let mut v: Vec<&PolicyAggregate> = self.policies.iter().collect();
+    /// The policies of point `point` in rank order (best first).
+    pub fn ranked_at(&self, point: usize) -> Vec<&PolicyAggregate> {
+        let mut v: Vec<&PolicyAggregate> =
+            self.policies.iter().filter(|p| p.point == point).collect();
         v.sort_by_key(|p| p.rank);
         v
     }
+
+    /// The policies of the first point in rank order (best first).
+    pub fn ranked(&self) -> Vec<&PolicyAggregate> {
+        self.ranked_at(self.points.first().map_or(0, |p| p.index))
+    }
+
+    /// The swept values of `point`, in key order.
+    pub fn labels(&self, point: usize) -> &[String] {
+        self.points
+            .iter()
+            .find(|p| p.index == point)
+            .map_or(&[], |p| p.labels.as_slice())
+    }
 }
 
-/// Runs every policy × replication of `scenario` (with `opts` applied).
+/// The points of shard `i` of `n` among `total`: a contiguous block, so shards' outputs
+/// concatenated in shard order are the outputs of the whole sweep.
+pub fn shard_range(total: usize, i: usize, n: usize) -> std::ops::Range<usize> {
+    (i * total / n)..((i + 1) * total / n)
+}
+
+/// Runs every policy × replication of `scenario` (with `opts` applied), at every point of
+/// its sweep (or of the shard `opts.shard` names).
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> {
     let sc = apply_options(scenario, opts)?;
-    let jobs: Vec<(usize, u32)> = (0..sc.policies.len())
-        .flat_map(|p| (0..sc.replications).map(move |r| (p, r)))
+    let (sweep_keys, all_points): (Vec<String>, Vec<Point>) = match &sc.sweep {
+        Some(sw) => {
+            let mut points = Vec::with_capacity(sw.points.len());
+            for (index, p) in sw.points.iter().enumerate() {
+                let mut point_sc = apply_options(&p.scenario, opts)?;
+                point_sc.sweep = None;
+                points.push(Point {
+                    index,
+                    labels: p.labels.clone(),
+                    scenario: point_sc,
+                });
+            }
+            (sw.params.iter().map(|p| p.key.clone()).collect(), points)
+        }
+        None => (
+            Vec::new(),
+            vec![Point {
+                index: 0,
+                labels: Vec::new(),
+                scenario: sc.clone(),
+            }],
+        ),
+    };
+    let points: Vec<Point> = match opts.shard {
+        Some((i, n)) => {
+            let range = shard_range(all_points.len(), i, n);
+            all_points
+                .into_iter()
+                .filter(|p| range.contains(&p.index))
+                .collect()
+        }
+        None => all_points,
+    };
+    let jobs: Vec<(usize, usize, u32)> = points
+        .iter()
+        .enumerate()
+        .flat_map(|(k, pt)| {
+            (0..pt.scenario.policies.len())
+                .flat_map(move |p| (0..pt.scenario.replications).map(move |r| (k, p, r)))
+        })
         .collect();
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(t) = opts.threads {
@@ -162,19 +242,39 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
         }
         let runs = pool.install(|| {
             jobs.par_iter()
-                .map(|&(p, r)| sim::simulate_reporting(&sc, p, r, Some(&simulated)))
+                .map(|&(k, p, r)| {
+                    let mut run =
+                        sim::simulate_reporting(&points[k].scenario, p, r, Some(&simulated))?;
+                    run.point = points[k].index;
+                    Ok(run)
+                })
                 .collect::<Result<Vec<_>, Error>>()
         });
         finished.store(true, Ordering::Relaxed);
         runs
     })?;
-    let policies = aggregate(&sc, &runs);
+    let mut policies = Vec::new();
+    for pt in &points {
+        let mine: Vec<RunResult> = runs
+            .iter()
+            .filter(|r| r.point == pt.index)
+            .cloned()
+            .collect();
+        let mut agg = aggregate(&pt.scenario, &mine);
+        for a in &mut agg {
+            a.point = pt.index;
+        }
+        policies.extend(agg);
+    }
     let baseline = baseline_of(&sc);
     Ok(Experiment {
         scenario: sc,
+        sweep_keys,
+        points,
         runs,
         policies,
         baseline,
+        shard: opts.shard,
     })
 }
 
@@ -276,6 +376,7 @@ pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
                 vs_baseline,
                 regret,
                 policy_type: p.spec.type_name().to_string(),
+                point: 0,
             }
         })
         .collect();

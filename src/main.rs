@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Simulate every policy of a scenario and write summary.csv, policies.csv, timeline.csv.
     Run(commands::run::RunArgs),
+    /// Join the result folders of a sweep's shards (run --shard I/N) into one.
+    Merge(commands::merge::MergeArgs),
     /// Write one policy's replica plan (plan.csv) from a simulation of the scenario.
     Plan(commands::plan::PlanArgs),
     /// Draw the plots and reports of a results folder again from its CSVs.
@@ -45,6 +47,7 @@ fn main() {
         Command::Validate(args) => commands::validate::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Plan(args) => commands::plan::run(args),
+        Command::Merge(args) => commands::merge::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

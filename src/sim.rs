@@ -58,6 +58,8 @@ pub struct RunResult {
     pub notes: Vec<String>,
     /// Replicas ready at time 0.
     pub initial_replicas: u32,
+    /// The sweep point of the run (0 without a sweep).
+    pub point: usize,
 }
 
 impl RunResult {
@@ -96,6 +98,23 @@ pub fn simulate_reporting(
     run_sim(scenario, policy, replication, arrivals, progress)
 }
 
+/// The replicas ready at time 0 in a run of policy number `policy`: `cluster.initial_replicas`,
+/// else the policy's own default, within the scenario's bounds.
+pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
+    let ctx = crate::autoscaler::config::PolicyContext::of(scenario);
+    let own = scenario
+        .policies
+        .get(policy)
+        .map_or(scenario.cluster.min_replicas, |d| {
+            d.spec.default_initial_replicas(&ctx)
+        });
+    scenario
+        .cluster
+        .initial_replicas
+        .unwrap_or(own)
+        .clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas)
+}
+
 /// Like [`simulate`], with the arrivals taken from `arrivals` instead of the scenario's
 /// workload (for replaying a given sequence of arrival times).
 pub fn simulate_with(
@@ -122,12 +141,7 @@ fn run_sim(
         scenario,
         replication,
     })?;
-    let ctx = crate::autoscaler::config::PolicyContext::of(scenario);
-    let initial = scenario
-        .cluster
-        .initial_replicas
-        .unwrap_or_else(|| def.spec.default_initial_replicas(&ctx))
-        .clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas);
+    let initial = initial_replicas(scenario, policy);
     let mut sim = Sim::new(scenario, replication, autoscaler, arrivals, initial);
     sim.progress = progress;
     sim.run()?;
@@ -1083,6 +1097,7 @@ impl<'a> Sim<'a> {
         RunResult {
             notes,
             initial_replicas: 0,
+            point: 0,
             policy,
             replication: self.replication,
             summary,

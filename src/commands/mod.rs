@@ -1,6 +1,7 @@
 //! Command implementations behind the command line: each takes its parsed arguments and
 //! returns the exit status, or an error the binary reports.
 
+pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod run;

@@ -30,6 +30,28 @@ pub struct RunArgs {
     /// Prints nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Runs only slice I of N of the sweep's points (I from 0 to N-1); `merge` joins the slices.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Parses `I/N` with 0 <= I < N.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N (such as 0/4), found \"{s}\""))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a shard number, found \"{i}\""))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a shard count, found \"{n}\""))?;
+    if n == 0 || i >= n {
+        return Err(format!("expected 0 <= I < N, found {i}/{n}"));
+    }
+    Ok((i, n))
 }
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
@@ -40,6 +62,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         policies: args.policies.clone(),
         threads: args.threads.map(usize::from),
         progress: !args.quiet,
+        shard: args.shard,
     };
     let exp = experiment::run(&sc, &opts)?;
     let out = args
@@ -96,12 +119,36 @@ pub fn write_outputs(exp: &Experiment, dir: &Path) -> Result<(), Error> {
         exp.scenario.text
     );
     output::write_atomic(&dir.join(SCENARIO_COPY), copy.as_bytes())?;
-    if let Some(winner) = exp.ranked().first()
-        && let Some(run) = exp.runs.iter().find(|r| r.policy == winner.policy)
-    {
-        output::write_atomic(&dir.join("plan.csv"), &out_csv::plan_csv(&run.plan()))?;
+    match exp.shard {
+        Some((i, n)) => {
+            output::write_atomic(&dir.join(SHARD_FILE), format!("{i}/{n}\n").as_bytes())?
+        }
+        None => remove_stale(&dir.join(SHARD_FILE))?,
     }
+    finish_results(dir)
+}
+
+/// The file that marks a folder as one shard of a sweep: `I/N`.
+pub const SHARD_FILE: &str = "shard.txt";
+
+fn remove_stale(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io(format!("cannot remove {}", path.display()), e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes what is derived from the CSVs of a results folder: the winner's `plan.csv`, the
+/// plots and the reports. `run` and `merge` both end here, so a merged sweep gives the same
+/// files as an unsplit one.
+pub fn finish_results(dir: &Path) -> Result<(), Error> {
     let results = Results::load(dir)?;
+    match results.winner_plan() {
+        Some(plan) => output::write_atomic(&dir.join("plan.csv"), &out_csv::plan_csv(&plan))?,
+        None => remove_stale(&dir.join("plan.csv"))?,
+    }
     report::write(&results)?;
     Ok(())
 }

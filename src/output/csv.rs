@@ -95,10 +95,21 @@ pub fn summary_fields(s: &RunSummary) -> Vec<String> {
     ]
 }
 
-/// `summary.csv`: one row per (policy, replication).
+/// A header with the swept keys appended.
+fn with_sweep<S: AsRef<str>>(columns: &[S], exp: &Experiment) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| c.as_ref().to_string())
+        .chain(exp.sweep_keys.iter().cloned())
+        .collect()
+}
+
+/// `summary.csv`: one row per (point, policy, replication); the swept values, if any, in
+/// columns after the standard ones.
 pub fn summary_csv(exp: &Experiment) -> Vec<u8> {
     let mut w = writer();
-    w.write_record(SUMMARY_COLUMNS).expect("in memory");
+    w.write_record(with_sweep(&SUMMARY_COLUMNS, exp))
+        .expect("in memory");
     for r in &exp.runs {
         let mut row = vec![
             exp.scenario.name.clone(),
@@ -107,6 +118,7 @@ pub fn summary_csv(exp: &Experiment) -> Vec<u8> {
             exp.scenario.seed.to_string(),
         ];
         row.extend(summary_fields(&r.summary));
+        row.extend(exp.labels(r.point).iter().cloned());
         w.write_record(&row).expect("in memory");
     }
     finish(w)
@@ -134,11 +146,12 @@ pub fn policies_header() -> Vec<String> {
     h
 }
 
-/// `policies.csv`: one row per policy, in rank order.
+/// `policies.csv`: one row per (point, policy), in rank order within each point.
 pub fn policies_csv(exp: &Experiment) -> Vec<u8> {
     let mut w = writer();
-    w.write_record(policies_header()).expect("in memory");
-    for p in exp.ranked() {
+    w.write_record(with_sweep(&policies_header(), exp))
+        .expect("in memory");
+    for p in exp.points.iter().flat_map(|pt| exp.ranked_at(pt.index)) {
         let mut row = vec![p.policy.clone()];
         for (mean, ci) in &p.metrics {
             row.push(num(*mean));
@@ -156,6 +169,7 @@ pub fn policies_csv(exp: &Experiment) -> Vec<u8> {
         row.push(num(p.regret.0));
         row.push(num(p.regret.1));
         row.push(p.policy_type.clone());
+        row.extend(exp.labels(p.point).iter().cloned());
         w.write_record(&row).expect("in memory");
     }
     finish(w)
@@ -186,11 +200,13 @@ pub fn timeline_fields(t: &TimelineRow) -> Vec<String> {
 /// `timeline.csv`: one row per (policy, replication, interval).
 pub fn timeline_csv(exp: &Experiment) -> Vec<u8> {
     let mut w = writer();
-    w.write_record(TIMELINE_COLUMNS).expect("in memory");
+    w.write_record(with_sweep(&TIMELINE_COLUMNS, exp))
+        .expect("in memory");
     for r in &exp.runs {
         for t in &r.timeline {
             let mut row = vec![r.policy.clone(), r.replication.to_string()];
             row.extend(timeline_fields(t));
+            row.extend(exp.labels(r.point).iter().cloned());
             w.write_record(&row).expect("in memory");
         }
     }
@@ -201,16 +217,23 @@ pub fn timeline_csv(exp: &Experiment) -> Vec<u8> {
 /// requests after the warm-up), as (quantile, latency) points.
 pub fn latency_csv(exp: &Experiment) -> Vec<u8> {
     let mut w = writer();
-    w.write_record(["policy", "quantile", "latency_s"])
+    w.write_record(with_sweep(&["policy", "quantile", "latency_s"], exp))
         .expect("in memory");
-    for p in &exp.scenario.policies {
-        let mut pooled = crate::metrics::LatencyHistogram::new();
-        for r in exp.runs.iter().filter(|r| r.policy == p.name) {
-            pooled.merge(&r.latency);
-        }
-        for (q, x) in pooled.cdf() {
-            w.write_record([p.name.clone(), num(q), num(x)])
-                .expect("in memory");
+    for pt in &exp.points {
+        for p in &pt.scenario.policies {
+            let mut pooled = crate::metrics::LatencyHistogram::new();
+            for r in exp
+                .runs
+                .iter()
+                .filter(|r| r.point == pt.index && r.policy == p.name)
+            {
+                pooled.merge(&r.latency);
+            }
+            for (q, x) in pooled.cdf() {
+                let mut row = vec![p.name.clone(), num(q), num(x)];
+                row.extend(pt.labels.iter().cloned());
+                w.write_record(&row).expect("in memory");
+            }
         }
     }
     finish(w)

@@ -163,10 +163,36 @@ const COLUMNS: [&str; 10] = [
     "regret vs oracle",
 ];
 
-fn table_rows(r: &Results) -> Vec<[String; 10]> {
-    r.policies
+/// The swept values of a point as `key = value` pairs.
+fn point_label(r: &Results, point: usize) -> Option<String> {
+    let sw = r.scenario.sweep.as_ref()?;
+    let values: Vec<String> = sw
+        .params
         .iter()
-        .map(|p| {
+        .zip(&sw.points.get(point)?.labels)
+        .map(|(k, v)| format!("{} = {v}", k.key))
+        .collect();
+    Some(values.join(", "))
+}
+
+/// Rows of the ranking table: every policy of every point, point-major; with a sweep, each
+/// point's rows come after a header row naming its values (`None` marks a header).
+fn table_rows(r: &Results) -> Vec<(Option<String>, Option<[String; 10]>)> {
+    let mut out = Vec::new();
+    let mut last_point = None;
+    for p in &r.policies {
+        if r.scenario.sweep.is_some() && last_point != Some(p.point) {
+            out.push((point_label(r, p.point), None));
+            last_point = Some(p.point);
+        }
+        out.push((None, Some(policy_cells(p))));
+    }
+    out
+}
+
+fn policy_cells(p: &PolicyRow) -> [String; 10] {
+    {
+        {
             [
                 p.rank.to_string(),
                 if p.policy_type == "oracle" {
@@ -198,8 +224,8 @@ fn table_rows(r: &Results) -> Vec<[String; 10]> {
                     format!("{}%", ci(100.0 * p.regret, 100.0 * p.regret_ci95, 1))
                 },
             ]
-        })
-        .collect()
+        }
+    }
 }
 
 fn not_significant_note(r: &Results) -> Option<String> {
@@ -225,7 +251,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weig
 .note{color:#555}";
 
 /// The self-contained HTML report; `charts` are (name, SVG document) pairs.
-pub fn html(r: &Results, charts: &[(&str, String)]) -> String {
+pub fn html(r: &Results, charts: &[(String, String)]) -> String {
     let sc = &r.scenario;
     let mut o = String::new();
     let _ = write!(
@@ -244,12 +270,22 @@ pub fn html(r: &Results, charts: &[(&str, String)]) -> String {
         let _ = write!(o, "<th>{}</th>", esc(c));
     }
     o.push_str("</tr></thead>\n<tbody>\n");
-    for row in table_rows(r) {
-        o.push_str("<tr>");
-        for cell in &row {
-            let _ = write!(o, "<td>{}</td>", esc(cell));
+    for (header, row) in table_rows(r) {
+        if let Some(h) = header {
+            let _ = writeln!(
+                o,
+                "<tr><th colspan=\"{}\">{}</th></tr>",
+                COLUMNS.len(),
+                esc(&h)
+            );
         }
-        o.push_str("</tr>\n");
+        if let Some(row) = row {
+            o.push_str("<tr>");
+            for cell in &row {
+                let _ = write!(o, "<td>{}</td>", esc(cell));
+            }
+            o.push_str("</tr>\n");
+        }
     }
     o.push_str("</tbody>\n</table>\n");
     if let Some(b) = r
@@ -319,15 +355,32 @@ pub fn markdown(r: &Results) -> String {
         o.push_str("---|");
     }
     o.push('\n');
-    for row in table_rows(r) {
-        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
-        let _ = writeln!(o, "| {} |", cells.join(" | "));
+    for (header, row) in table_rows(r) {
+        if let Some(h) = header {
+            let _ = writeln!(
+                o,
+                "| **{}** |{}",
+                h.replace('|', "\\|"),
+                " |".repeat(COLUMNS.len() - 1)
+            );
+        }
+        if let Some(row) = row {
+            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            let _ = writeln!(o, "| {} |", cells.join(" | "));
+        }
     }
     if let Some(n) = not_significant_note(r) {
         let _ = writeln!(o, "\n{n}");
     }
     o.push_str("\n## Charts\n\n");
-    for name in ["timeline", "latency", "latency_cdf", "pareto", "cost"] {
+    let mut names: Vec<String> = ["timeline", "latency", "latency_cdf", "pareto", "cost"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(sw) = &sc.sweep {
+        names.extend((1..=sw.params.len()).map(|k| format!("sweep_{k}")));
+    }
+    for name in names {
         let _ = writeln!(o, "![{name}](plots/{name}.png)\n");
     }
     o.push_str("## Policies\n\n| policy | type | parameters |\n|---|---|---|\n");

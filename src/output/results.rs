@@ -25,6 +25,9 @@ fn nan_if_empty<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 /// A `policies.csv` row.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PolicyRow {
+    /// The sweep point (from the swept columns; 0 without a sweep).
+    #[serde(skip)]
+    pub point: usize,
     pub policy: String,
     #[serde(deserialize_with = "nan_if_empty")]
     pub mean_latency_s: f64,
@@ -68,6 +71,9 @@ pub struct PolicyRow {
 /// A `summary.csv` row (the columns the reports use).
 #[derive(Clone, Debug, Deserialize)]
 pub struct SummaryRow {
+    /// The sweep point (from the swept columns; 0 without a sweep).
+    #[serde(skip)]
+    pub point: usize,
     pub policy: String,
     pub replication: u32,
     pub seed: u64,
@@ -85,6 +91,9 @@ pub struct SummaryRow {
 /// A `timeline.csv` row (the columns the plots use).
 #[derive(Clone, Debug, Deserialize)]
 pub struct TimelineRow {
+    /// The sweep point (from the swept columns; 0 without a sweep).
+    #[serde(skip)]
+    pub point: usize,
     pub policy: String,
     pub replication: u32,
     #[serde(deserialize_with = "nan_if_empty")]
@@ -105,6 +114,9 @@ pub struct TimelineRow {
 /// A `latency.csv` row.
 #[derive(Clone, Debug, Deserialize)]
 pub struct LatencyPoint {
+    /// The sweep point (from the swept columns; 0 without a sweep).
+    #[serde(skip)]
+    pub point: usize,
     pub policy: String,
     #[serde(deserialize_with = "nan_if_empty")]
     pub quantile: f64,
@@ -117,14 +129,34 @@ pub struct LatencyPoint {
 pub struct Results {
     pub dir: PathBuf,
     pub scenario: Scenario,
-    /// In rank order.
+    /// Point-major, in rank order within a point.
     pub policies: Vec<PolicyRow>,
     pub summary: Vec<SummaryRow>,
     pub timeline: Vec<TimelineRow>,
     pub latency: Vec<LatencyPoint>,
 }
 
-fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Error> {
+/// Rows that know their sweep point.
+trait HasPoint {
+    fn set_point(&mut self, point: usize);
+}
+
+macro_rules! has_point {
+    ($($t:ty),*) => {$(
+        impl HasPoint for $t {
+            fn set_point(&mut self, point: usize) {
+                self.point = point;
+            }
+        }
+    )*};
+}
+has_point!(PolicyRow, SummaryRow, TimelineRow, LatencyPoint);
+
+/// Reads a results CSV; with a sweep, each row's point comes from its swept columns.
+fn read_csv<T: for<'de> Deserialize<'de> + HasPoint>(
+    path: &Path,
+    sweep: Option<&crate::scenario::sweep::Sweep>,
+) -> Result<Vec<T>, Error> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| {
         InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
     })?;
@@ -140,7 +172,7 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Error> 
                 .in_file(path)
                 .at_line(line)
         })?;
-        let row: T = rec.deserialize(Some(&headers)).map_err(|e| {
+        let mut row: T = rec.deserialize(Some(&headers)).map_err(|e| {
             let line = rec.position().map_or(0, |p| p.line() as usize);
             let mut err = InputError::new(e.to_string()).in_file(path).at_line(line);
             let field = match e.kind() {
@@ -154,6 +186,31 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Error> 
             }
             err
         })?;
+        if let Some(sw) = sweep {
+            let line = rec.position().map_or(0, |p| p.line() as usize);
+            let mut labels = Vec::with_capacity(sw.params.len());
+            for p in &sw.params {
+                let i = headers.iter().position(|h| h == p.key).ok_or_else(|| {
+                    InputError::new(format!("expected a column for the swept key {}", p.key))
+                        .in_file(path)
+                        .at_line(1)
+                })?;
+                labels.push(rec.get(i).unwrap_or_default().to_string());
+            }
+            let point = sw
+                .points
+                .iter()
+                .position(|pt| pt.labels == labels)
+                .ok_or_else(|| {
+                    InputError::new(format!(
+                        "the swept values {} are not a point of the scenario's sweep",
+                        labels.join(", ")
+                    ))
+                    .in_file(path)
+                    .at_line(line)
+                })?;
+            row.set_point(point);
+        }
         out.push(row);
     }
     Ok(out)
@@ -164,21 +221,22 @@ impl Results {
     pub fn load(dir: &Path) -> Result<Results, Error> {
         let scenario_path = dir.join(SCENARIO_COPY);
         let scenario = scenario::load(&scenario_path)?;
-        let mut policies: Vec<PolicyRow> = read_csv(&dir.join("policies.csv"))?;
-        policies.sort_by_key(|p| p.rank);
+        let sw = scenario.sweep.as_ref();
+        let mut policies: Vec<PolicyRow> = read_csv(&dir.join("policies.csv"), sw)?;
+        policies.sort_by_key(|p| (p.point, p.rank));
         let latency_path = dir.join("latency.csv");
         let latency = if latency_path.exists() {
-            read_csv(&latency_path)?
+            read_csv(&latency_path, sw)?
         } else {
             Vec::new()
         };
         Ok(Results {
             dir: dir.to_path_buf(),
-            scenario,
             policies,
-            summary: read_csv(&dir.join("summary.csv"))?,
-            timeline: read_csv(&dir.join("timeline.csv"))?,
+            summary: read_csv(&dir.join("summary.csv"), sw)?,
+            timeline: read_csv(&dir.join("timeline.csv"), sw)?,
             latency,
+            scenario,
         })
     }
 
@@ -199,18 +257,62 @@ impl Results {
         names
     }
 
-    /// The timeline rows of `policy`'s first replication.
+    /// The first sweep point present (0 without a sweep): the one the time charts show.
+    pub fn first_point(&self) -> usize {
+        self.policies.iter().map(|p| p.point).min().unwrap_or(0)
+    }
+
+    /// The policies of the first point, in rank order.
+    pub fn first_policies(&self) -> Vec<&PolicyRow> {
+        let p = self.first_point();
+        self.policies.iter().filter(|r| r.point == p).collect()
+    }
+
+    /// The timeline rows of `policy`'s first replication at the first point.
     pub fn first_timeline(&self, policy: &str) -> Vec<&TimelineRow> {
+        self.timeline_of(self.first_point(), policy)
+    }
+
+    /// The timeline rows of `policy`'s first replication at `point`.
+    pub fn timeline_of(&self, point: usize, policy: &str) -> Vec<&TimelineRow> {
         let first = self
             .timeline
             .iter()
-            .filter(|t| t.policy == policy)
+            .filter(|t| t.point == point && t.policy == policy)
             .map(|t| t.replication)
             .min();
         self.timeline
             .iter()
-            .filter(|t| t.policy == policy && Some(t.replication) == first)
+            .filter(|t| t.point == point && t.policy == policy && Some(t.replication) == first)
             .collect()
+    }
+
+    /// The scenario of `point` (the scenario itself without a sweep).
+    pub fn point_scenario(&self, point: usize) -> &Scenario {
+        self.scenario
+            .sweep
+            .as_ref()
+            .and_then(|s| s.points.get(point))
+            .map_or(&self.scenario, |p| &p.scenario)
+    }
+
+    /// The plan of the overall winner (the lowest mean objective over every point and
+    /// policy; the first on ties), from its first replication's timeline: the initial
+    /// replicas, then the desired count in effect at the start of each interval.
+    pub fn winner_plan(&self) -> Option<Vec<(f64, u32)>> {
+        let winner = self
+            .policies
+            .iter()
+            .min_by(|a, b| a.objective.total_cmp(&b.objective))?;
+        let sc = self.point_scenario(winner.point);
+        let index = sc.policies.iter().position(|p| p.name == winner.policy)?;
+        let mut current = crate::sim::initial_replicas(sc, index);
+        let mut plan = Vec::new();
+        for row in self.timeline_of(winner.point, &winner.policy) {
+            plan.push((row.time_s, current));
+            current = row.desired_replicas;
+        }
+        Some(plan)
     }
 
     pub fn replications(&self) -> u32 {

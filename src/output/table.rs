@@ -11,9 +11,39 @@ fn fmt_ci(mean: f64, ci: f64) -> String {
     }
 }
 
-/// The comparison table as text.
+/// The comparison table as text: one table per sweep point.
 pub fn comparison(exp: &Experiment) -> String {
     let sc = &exp.scenario;
+    let mut out = format!(
+        "{}: {} policies x {} replications, {} s simulated, seed {}{}\n",
+        sc.name,
+        sc.policies.len(),
+        sc.replications,
+        sc.duration.as_secs_f64(),
+        sc.seed,
+        match (exp.sweep_keys.is_empty(), exp.shard) {
+            (true, _) => String::new(),
+            (false, None) => format!(", {} sweep points", exp.points.len()),
+            (false, Some((i, n))) =>
+                format!(", {} sweep points of shard {i}/{n}", exp.points.len()),
+        }
+    );
+    for pt in &exp.points {
+        if !exp.sweep_keys.is_empty() {
+            let values: Vec<String> = exp
+                .sweep_keys
+                .iter()
+                .zip(&pt.labels)
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
+            let _ = writeln!(out, "\n{}", values.join(", "));
+        }
+        out.push_str(&point_table(exp, pt.index));
+    }
+    out
+}
+
+fn point_table(exp: &Experiment, point: usize) -> String {
     let mut rows: Vec<[String; 8]> = vec![[
         "rank".into(),
         "policy".into(),
@@ -24,7 +54,7 @@ pub fn comparison(exp: &Experiment) -> String {
         "SLO violations".into(),
         format!("vs {}", exp.baseline),
     ]];
-    for p in exp.ranked() {
+    for p in exp.ranked_at(point) {
         let (obj, ci) = p.objective();
         rows.push([
             p.rank.to_string(),
@@ -54,15 +84,6 @@ pub fn comparison(exp: &Experiment) -> String {
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}: {} policies x {} replications, {} s simulated, seed {}",
-        sc.name,
-        sc.policies.len(),
-        sc.replications,
-        sc.duration.as_secs_f64(),
-        sc.seed
-    );
     for (k, r) in rows.iter().enumerate() {
         let line: Vec<String> = r
             .iter()

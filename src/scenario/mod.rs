@@ -7,6 +7,7 @@
 //! input.
 
 pub mod source;
+pub mod sweep;
 
 use crate::autoscaler::config::{self as policy_config, PolicyContext, PolicySpec, RawPolicy};
 use crate::cluster::service::ServiceSpec;
@@ -40,6 +41,8 @@ pub struct Scenario {
     /// The policy every other is compared with, pairwise per replication (`baseline`; the
     /// first policy when absent).
     pub baseline: Option<String>,
+    /// The `[sweep]` grid, when the scenario has one.
+    pub sweep: Option<sweep::Sweep>,
 }
 
 /// A named policy of a scenario.
@@ -85,6 +88,7 @@ struct RawScenario {
     cost: RawCost,
     #[serde(default)]
     policy: Vec<RawPolicy>,
+    sweep: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +182,18 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 
 /// Validates scenario `text`, attributing errors to `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, InputError> {
+    let src = Source::new(path, text);
+    let mut raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let sweep_table = raw.sweep.take();
+    let mut scenario = validate(&src, raw)?;
+    if let Some(t) = &sweep_table {
+        scenario.sweep = Some(sweep::expand(&src, t)?);
+    }
+    Ok(scenario)
+}
+
+/// Validates one point of a sweep (a scenario without `[sweep]`).
+fn parse_single(path: &Path, text: &str) -> Result<Scenario, InputError> {
     let src = Source::new(path, text);
     let raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     validate(&src, raw)
@@ -319,6 +335,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         cost,
         policies,
         baseline: raw.baseline.map(|b| b.into_inner()),
+        sweep: None,
     })
 }
 

@@ -20,8 +20,8 @@ impl Chart for Cost<'_> {
         let r = self.0;
         let price = r.scenario.cost.replica_hour;
         let bars: Vec<(String, f64, f64)> = r
-            .policies
-            .iter()
+            .first_policies()
+            .into_iter()
             .map(|p| {
                 let replica_cost = p.replica_seconds * price / 3600.0;
                 (
@@ -36,8 +36,9 @@ impl Chart for Cost<'_> {
         let mut c = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{}: mean cost per run by policy (rank order)",
-                    r.scenario.name
+                    "{}: mean cost per run by policy (rank order){}",
+                    r.scenario.name,
+                    super::point_note(r)
                 ),
                 (FAMILY, 22),
             )

@@ -120,9 +120,11 @@ impl Chart for LatencyCdf<'_> {
     {
         let r = self.0;
         let slo = r.scenario.cost.slo_latency.as_secs_f64();
+        let first = r.first_point();
         let xs: Vec<f64> = r
             .latency
             .iter()
+            .filter(|p| p.point == first)
             .map(|p| p.latency_s)
             .filter(|x| finite(*x))
             .collect();
@@ -136,8 +138,9 @@ impl Chart for LatencyCdf<'_> {
         let mut c = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{}: latency distribution (all replications, after warm-up)",
-                    r.scenario.name
+                    "{}: latency distribution (all replications, after warm-up){}",
+                    r.scenario.name,
+                    super::point_note(r)
                 ),
                 (FAMILY, 22),
             )
@@ -157,7 +160,7 @@ impl Chart for LatencyCdf<'_> {
             let pts: Vec<(f64, f64)> = r
                 .latency
                 .iter()
-                .filter(|p| &p.policy == name && finite(p.latency_s))
+                .filter(|p| p.point == first && &p.policy == name && finite(p.latency_s))
                 .map(|p| (p.latency_s, p.quantile))
                 .collect();
             c.draw_series(LineSeries::new(pts, col.stroke_width(2)))

@@ -8,6 +8,7 @@
 mod cost;
 mod latency;
 mod pareto;
+mod sweep;
 mod timeline;
 
 use super::results::Results;
@@ -68,6 +69,24 @@ pub(crate) fn e<E: std::fmt::Display>(err: E) -> String {
     err.to_string()
 }
 
+/// A note for chart titles when the results are a sweep: the charts of times, costs and
+/// latencies show its first point.
+pub(crate) fn point_note(r: &Results) -> String {
+    match &r.scenario.sweep {
+        Some(sw) => {
+            let p = r.first_point();
+            let values: Vec<String> = sw
+                .params
+                .iter()
+                .zip(&sw.points[p].labels)
+                .map(|(k, v)| format!("{} = {v}", k.key))
+                .collect();
+            format!(" [{}]", values.join(", "))
+        }
+        None => String::new(),
+    }
+}
+
 /// Time axis scale: (divisor of seconds, unit label).
 pub(crate) fn time_unit(duration_s: f64) -> (f64, &'static str) {
     if duration_s <= 2.0 * 3600.0 {
@@ -118,30 +137,36 @@ fn png<C: Chart>(chart: &C, path: &Path) -> Result<(), Error> {
     }
 }
 
-/// The charts of a results folder, as (file stem, SVG document), in report order.
-pub fn svgs(r: &Results) -> Result<Vec<(&'static str, String)>, Error> {
-    Ok(vec![
-        ("timeline", svg(&timeline::Timeline(r))?),
-        ("latency", svg(&latency::LatencyOverTime(r))?),
-        ("latency_cdf", svg(&latency::LatencyCdf(r))?),
-        ("pareto", svg(&pareto::Pareto(r))?),
-        ("cost", svg(&cost::Cost(r))?),
-    ])
+/// Renders `chart` as SVG and PNG into `plots`, returning (file stem, SVG document).
+fn both<C: Chart>(chart: &C, stem: String, plots: &Path) -> Result<(String, String), Error> {
+    let doc = svg(chart)?;
+    super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
+    png(chart, &plots.join(format!("{stem}.png")))?;
+    Ok((stem, doc))
 }
 
-/// Writes every chart as `DIR/plots/NAME.svg` and `.png`; returns the SVG documents.
-pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(&'static str, String)>, Error> {
+/// Writes every chart as `DIR/plots/NAME.svg` and `.png`; returns (file stem, SVG document)
+/// in report order: timeline, latency, latency_cdf, pareto, cost, then one `sweep_K` per
+/// swept parameter.
+pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(String, String)>, Error> {
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots)
         .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
-    let svgs = svgs(r)?;
-    for (name, doc) in &svgs {
-        super::write_atomic(&plots.join(format!("{name}.svg")), doc.as_bytes())?;
+    let mut out = vec![
+        both(&timeline::Timeline(r), "timeline".into(), &plots)?,
+        both(&latency::LatencyOverTime(r), "latency".into(), &plots)?,
+        both(&latency::LatencyCdf(r), "latency_cdf".into(), &plots)?,
+        both(&pareto::Pareto(r), "pareto".into(), &plots)?,
+        both(&cost::Cost(r), "cost".into(), &plots)?,
+    ];
+    if let Some(sw) = &r.scenario.sweep {
+        for k in 0..sw.params.len() {
+            out.push(both(
+                &sweep::SweepChart { r, param: k },
+                format!("sweep_{}", k + 1),
+                &plots,
+            )?);
+        }
     }
-    png(&timeline::Timeline(r), &plots.join("timeline.png"))?;
-    png(&latency::LatencyOverTime(r), &plots.join("latency.png"))?;
-    png(&latency::LatencyCdf(r), &plots.join("latency_cdf.png"))?;
-    png(&pareto::Pareto(r), &plots.join("pareto.png"))?;
-    png(&cost::Cost(r), &plots.join("cost.png"))?;
-    Ok(svgs)
+    Ok(out)
 }

@@ -42,7 +42,7 @@ impl Chart for Pareto<'_> {
         let names = r.policy_names();
         let rows: Vec<_> = names
             .iter()
-            .filter_map(|n| r.policies.iter().find(|p| &p.policy == n))
+            .filter_map(|n| r.first_policies().into_iter().find(|p| &p.policy == n))
             .collect();
         let pts: Vec<(f64, f64)> = rows
             .iter()
@@ -66,8 +66,9 @@ impl Chart for Pareto<'_> {
         let mut c = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{}: cost against SLO violations (mean, 95% CI)",
-                    r.scenario.name
+                    "{}: cost against SLO violations (mean, 95% CI){}",
+                    r.scenario.name,
+                    super::point_note(r)
                 ),
                 (FAMILY, 22),
             )
