@@ -304,8 +304,8 @@ struct Cell {
 /// The service-time tail at the SLO and the wait-service convolution term, per distribution.
 #[derive(Clone, Debug, PartialEq)]
 enum ServiceAtSlo {
-    /// Rate `μ`.
-    Exponential { rate: f64 },
+    /// Rate `μ`, and `e^{-μ·slo}`.
+    Exponential { rate: f64, tail: f64 },
     /// Constant service time.
     Deterministic { time: f64 },
     /// Uniform on `[min, max]`, `min < max`.
@@ -320,7 +320,16 @@ impl ServiceAtSlo {
     #[inline]
     fn conv(&self, eta: f64, x: f64) -> f64 {
         match self {
-            ServiceAtSlo::Exponential { rate } => exp_conv_term(*rate, eta, x),
+            ServiceAtSlo::Exponential { rate, tail } => {
+                let z = (eta - rate) * x;
+                if z.abs() < 1e-3 {
+                    exp_conv_term(*rate, eta, x)
+                } else {
+                    // μ (e^{-μx} - e^{-ηx}) / (η - μ): one exponential, with a relative
+                    // cancellation error below 1e-13 at |η - μ| x ≥ 1e-3.
+                    rate * (tail - (-eta * x).exp()) / (eta - rate)
+                }
+            }
             ServiceAtSlo::Deterministic { time } => {
                 if *time <= x {
                     (-eta * (x - time)).exp()
@@ -426,7 +435,10 @@ impl ViolationModel {
         let (service_tail, service) = match spec {
             ServiceSpec::Exponential { .. } => (
                 (-x / mean).exp(),
-                ServiceAtSlo::Exponential { rate: 1.0 / mean },
+                ServiceAtSlo::Exponential {
+                    rate: 1.0 / mean,
+                    tail: (-x / mean).exp(),
+                },
             ),
             ServiceSpec::Deterministic { .. } => (
                 if mean > x { 1.0 } else { 0.0 },
