@@ -46,7 +46,19 @@ impl<'a> Source<'a> {
         if let Some(span) = e.span() {
             let (line, col) = line_col(self.text, span.start);
             err = err.at(line, col);
-            if let Some(key) = key_at(self.text, span.start) {
+            let missing = e
+                .message()
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next());
+            let key = match missing {
+                // The span is the table that lacks the field: name the field within it.
+                Some(field) => Some(match table_at(self.text, span.start) {
+                    Some(t) => format!("{t}.{field}"),
+                    None => field.to_string(),
+                }),
+                None => key_at(self.text, span.start),
+            };
+            if let Some(key) = key {
                 err = err.key(key);
             }
         }
@@ -65,10 +77,11 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         .split_once('=')
         .map(|(k, _)| k.trim().trim_matches('"').to_string())
         .filter(|k| !k.is_empty() && !k.starts_with('['));
-    // Nearest table header above, and how many [[policy]] tables came before.
+    // Nearest table header above (or on this line), and how many [[policy]] tables came
+    // before.
     let mut table: Option<String> = None;
     let mut policy_index = 0usize;
-    for l in text[..line_start].lines() {
+    for l in text[..line_end].lines() {
         let t = l.trim();
         if let Some(name) = t
             .strip_prefix("[[")
@@ -95,6 +108,17 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         (Some(t), None) => Some(t),
         (None, None) => None,
     }
+}
+
+/// The table whose header is on the line at byte `offset` (`cluster`, `policy[2]`), if any.
+fn table_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    if !line.starts_with('[') {
+        return None;
+    }
+    key_at(text, offset)
 }
 
 /// A duration value: seconds as a number, or a string with a unit.
