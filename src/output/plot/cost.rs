@@ -89,12 +89,7 @@ impl Chart for Cost<'_> {
         .map_err(e)?
         .label("SLO violation penalties")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], penalty_col.filled()));
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }

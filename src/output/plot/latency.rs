@@ -98,12 +98,7 @@ impl Chart for LatencyOverTime<'_> {
             .map_err(e)?
             .label(format!("SLO {slo} s"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(1)));
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font((FAMILY, 12))
-                .draw()
-                .map_err(e)?;
+            super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         }
         Ok(())
     }
@@ -177,13 +172,7 @@ impl Chart for LatencyCdf<'_> {
         .map_err(e)?
         .label(format!("SLO {slo} s"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(1)));
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

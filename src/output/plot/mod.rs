@@ -64,6 +64,25 @@ pub(crate) fn color(i: usize) -> RGBColor {
     COLORS[i % COLORS.len()]
 }
 
+/// Draws a chart's legend at `pos`, in the style every chart shares.
+pub(crate) fn legend<'a, DB, CT>(
+    c: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    c.configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font((FAMILY, 13))
+        .draw()
+        .map_err(e)
+}
+
 /// Converts any drawing error into text.
 pub(crate) fn e<E: std::fmt::Display>(err: E) -> String {
     err.to_string()

@@ -116,12 +116,7 @@ impl Chart for Pareto<'_> {
             )))
             .map_err(e)?;
         }
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }

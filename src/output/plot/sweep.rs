@@ -119,12 +119,7 @@ impl Chart for SweepChart<'_> {
             c.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, col.filled())))
                 .map_err(e)?;
         }
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }

@@ -68,12 +68,7 @@ impl Chart for Timeline<'_> {
             .map_err(e)?
             .label("arrival rate")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
 
         let max_replicas = r
             .timeline
@@ -138,12 +133,7 @@ impl Chart for Timeline<'_> {
         .map_err(e)?
         .label("≥5% of requests violate the SLO")
         .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(e)?;
+        super::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }
