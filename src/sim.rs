@@ -22,6 +22,13 @@
 //! balancers each container has its own FIFO queue. A request that arrives while no container is
 //! ready waits in a front buffer (Knative's activator) and is routed when one becomes ready.
 //! With `queue_timeout`, a request that has waited that long without service is dropped.
+//!
+//! The cost of a run is its replica cost (billed from a container's start decision until it
+//! stops), plus `violation_penalty` per violating request, plus `start_cost` per container
+//! the policy starts and `stop_cost` per container it stops (a starting container cancelled
+//! or a ready one drained), each charged when the policy decides it; the containers of the
+//! initial cluster are not charged a start. After the warm-up only, like everything else in
+//! the summary; per interval in the timeline.
 
 use crate::autoscaler::{Autoscaler, ContainerState, ContainerView, Decision, Observation, Totals};
 use crate::cluster::Balancer;
@@ -254,6 +261,9 @@ struct IntervalCounters {
     completed: u64,
     dropped: u64,
     violations: u64,
+    /// Containers started and stopped by the policy (for `start_cost` and `stop_cost`).
+    starts: u64,
+    stops: u64,
     latency: LatencyHistogram,
 }
 
@@ -315,6 +325,9 @@ struct Sim<'a> {
     timeline: Vec<TimelineRow>,
     scale_ups: u64,
     scale_downs: u64,
+    /// Containers started and stopped by the policy after the warm-up.
+    starts: u64,
+    stops: u64,
 
     arrivals: Vec<SimTime>,
     arrival_pos: usize,
@@ -380,6 +393,8 @@ impl<'a> Sim<'a> {
             timeline: Vec::new(),
             scale_ups: 0,
             scale_downs: 0,
+            starts: 0,
+            stops: 0,
             arrivals: Vec::with_capacity(ARRIVAL_BATCH),
             arrival_pos: 0,
             source_done: false,
@@ -974,6 +989,17 @@ impl<'a> Sim<'a> {
         }
         self.desired = n;
         let current = self.ready + self.starting;
+        // Switching: charged per container started or stopped, when decided.
+        let (starts, stops) = (
+            u64::from(n.saturating_sub(current)),
+            u64::from(current.saturating_sub(n)),
+        );
+        self.interval.starts += starts;
+        self.interval.stops += stops;
+        if self.now >= self.warmup {
+            self.starts += starts;
+            self.stops += stops;
+        }
         if n > current {
             for _ in 0..n - current {
                 let id = self.new_container(State::Starting);
@@ -1032,7 +1058,11 @@ impl<'a> Sim<'a> {
         let cost = self
             .sc
             .cost
-            .objective(replica_seconds, self.interval.violations);
+            .objective(replica_seconds, self.interval.violations)
+            + self
+                .sc
+                .cost
+                .switching(self.interval.starts, self.interval.stops);
         let slots = a.serving_slots - p.serving_slots;
         self.timeline.push(TimelineRow {
             time_s: self.interval_start as f64 / NANOS_PER_SEC as f64,
@@ -1061,6 +1091,8 @@ impl<'a> Sim<'a> {
         self.interval.completed = 0;
         self.interval.dropped = 0;
         self.interval.violations = 0;
+        self.interval.starts = 0;
+        self.interval.stops = 0;
         self.interval.latency.clear();
         self.interval_start = self.now;
         self.interval_areas = a;
@@ -1070,7 +1102,8 @@ impl<'a> Sim<'a> {
         let s = &self.stats;
         let replica_seconds =
             (self.areas.billed - self.billed_at_warmup) as f64 / NANOS_PER_SEC as f64;
-        let cost = self.sc.cost.objective(replica_seconds, s.violations());
+        let cost = self.sc.cost.objective(replica_seconds, s.violations())
+            + self.sc.cost.switching(self.starts, self.stops);
         let summary = RunSummary {
             requests: s.requests,
             completed: s.completed,

@@ -7,13 +7,18 @@
 //! expected; after validation nothing is checked again.
 
 use super::Autoscaler;
+use super::dp::{self as dp_policy, Dp, DpParams};
 use super::fixed::Static;
 use super::hpa::{Hpa, HpaParams, RateKind, RatePolicy, ScalingRules, Select};
 use super::kpa::{Kpa, KpaMetric, KpaParams};
+use super::lcp::{LcpParams, LcpPolicy};
 use super::metrics::{ClusterMetric, ScrapeSpec};
+use super::oracle::{Oracle, OracleParams};
 use super::target_tracking::{TargetTracking, TargetTrackingParams};
 use super::threshold::{Step, Threshold, ThresholdParams};
 use crate::error::InputError;
+use crate::planner::calibrate::ModelKind;
+use crate::planner::forecast::{self, ForecastMethod};
 use crate::scenario::source::{Dur, NonNegative, Positive, Source};
 use crate::time::SimDuration;
 use serde::Deserialize;
@@ -74,6 +79,16 @@ pub struct RawPolicy {
     pub scale_in_datapoints: Option<Spanned<u32>>,
     pub scale_in_threshold: Option<Spanned<Positive>>,
     pub disable_scale_in: Option<Spanned<bool>>,
+    // dp
+    pub horizon: Option<Spanned<Dur>>,
+    pub forecaster: Option<Spanned<String>>,
+    pub alpha: Option<Spanned<Positive>>,
+    pub beta: Option<Spanned<NonNegative>>,
+    pub gamma: Option<Spanned<NonNegative>>,
+    pub season: Option<Spanned<Dur>>,
+    pub margin: Option<Spanned<NonNegative>>,
+    // dp, oracle, lcp
+    pub model: Option<Spanned<String>>,
 }
 
 /// HPA behavior rate policies as written: `[["pods", 4, "15s"], ["percent", 100, "15s"]]`.
@@ -130,6 +145,14 @@ impl RawPolicy {
             scale_in_datapoints,
             scale_in_threshold,
             disable_scale_in,
+            horizon,
+            forecaster,
+            alpha,
+            beta,
+            gamma,
+            season,
+            margin,
+            model,
         );
         all.into_iter()
             .filter_map(|(k, span)| span.map(|s| (k, s)))
@@ -200,7 +223,7 @@ impl PolicyContext {
 }
 
 /// The policy types this build knows, for error messages.
-pub const POLICY_TYPES: &str = "\"static\", \"threshold\", \"hpa\", \"kpa\" or \"target_tracking\"";
+pub const POLICY_TYPES: &str = "\"static\", \"threshold\", \"hpa\", \"kpa\", \"target_tracking\", \"dp\", \"oracle\" or \"lcp\"";
 
 /// The optional keys each policy type takes (besides `name` and `type`).
 fn policy_keys(kind: &str) -> Option<&'static [&'static str]> {
@@ -261,6 +284,17 @@ fn policy_keys(kind: &str) -> Option<&'static [&'static str]> {
             "disable_scale_in",
             "metric_delay",
         ],
+        "dp" => &[
+            "horizon",
+            "forecaster",
+            "alpha",
+            "beta",
+            "gamma",
+            "season",
+            "margin",
+            "model",
+        ],
+        "oracle" | "lcp" => &["model"],
         _ => return None,
     })
 }
@@ -273,6 +307,9 @@ pub enum PolicySpec {
     Hpa(HpaParams),
     Kpa(KpaParams),
     TargetTracking(TargetTrackingParams),
+    Dp(DpParams),
+    Oracle(OracleParams),
+    Lcp(LcpParams),
 }
 
 fn secs(d: SimDuration) -> String {
@@ -302,6 +339,9 @@ impl PolicySpec {
             PolicySpec::Hpa(_) => "hpa",
             PolicySpec::Kpa(_) => "kpa",
             PolicySpec::TargetTracking(_) => "target_tracking",
+            PolicySpec::Dp(_) => "dp",
+            PolicySpec::Oracle(_) => "oracle",
+            PolicySpec::Lcp(_) => "lcp",
         }
     }
 
@@ -312,9 +352,12 @@ impl PolicySpec {
         match self {
             PolicySpec::Static { replicas, .. } => *replicas,
             PolicySpec::Kpa(_) => 1,
-            PolicySpec::Threshold(_) | PolicySpec::Hpa(_) | PolicySpec::TargetTracking(_) => {
-                ctx.min_replicas.max(1)
-            }
+            PolicySpec::Threshold(_)
+            | PolicySpec::Hpa(_)
+            | PolicySpec::TargetTracking(_)
+            | PolicySpec::Dp(_)
+            | PolicySpec::Oracle(_)
+            | PolicySpec::Lcp(_) => ctx.min_replicas.max(1),
         }
     }
 
@@ -403,6 +446,44 @@ impl PolicySpec {
                 ("disable_scale_in", p.disable_scale_in.to_string()),
                 ("metric_delay", secs(p.metric_delay)),
             ],
+            PolicySpec::Dp(p) => {
+                let mut v = vec![
+                    ("horizon", secs(p.horizon)),
+                    ("forecaster", p.forecaster.name().to_string()),
+                ];
+                match p.forecaster {
+                    ForecastMethod::Last => {}
+                    ForecastMethod::Ewma { alpha } => v.push(("alpha", alpha.to_string())),
+                    ForecastMethod::SeasonalNaive { period } => {
+                        v.push(("season_intervals", period.to_string()))
+                    }
+                    ForecastMethod::HoltWinters {
+                        alpha,
+                        beta,
+                        gamma,
+                        period,
+                    } => v.extend([
+                        ("alpha", alpha.to_string()),
+                        ("beta", beta.to_string()),
+                        ("gamma", gamma.to_string()),
+                        ("season_intervals", period.to_string()),
+                    ]),
+                }
+                v.extend([
+                    ("margin", p.margin.to_string()),
+                    ("model", p.model.name().to_string()),
+                ]);
+                v
+            }
+            PolicySpec::Oracle(p) => vec![
+                (
+                    "sees_the_future",
+                    "yes: plans on this run's true arrivals (a lower bound, not deployable)"
+                        .to_string(),
+                ),
+                ("model", p.model.name().to_string()),
+            ],
+            PolicySpec::Lcp(p) => vec![("model", p.model.name().to_string())],
         }
     }
 
@@ -414,13 +495,18 @@ impl PolicySpec {
         &self,
         ctx: &BuildContext<'_>,
     ) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
-        let _ = ctx;
+        let initial = || self.default_initial_replicas(&PolicyContext::of(ctx.scenario));
         Ok(match self {
             PolicySpec::Static { replicas, period } => Box::new(Static::new(*replicas, *period)),
             PolicySpec::Threshold(p) => Box::new(Threshold::new(p.clone())),
             PolicySpec::Hpa(p) => Box::new(Hpa::new(p.clone())),
             PolicySpec::Kpa(p) => Box::new(Kpa::new(p.clone())),
             PolicySpec::TargetTracking(p) => Box::new(TargetTracking::new(p.clone())),
+            PolicySpec::Dp(p) => Box::new(Dp::new(p, ctx.scenario)?),
+            PolicySpec::Oracle(p) => {
+                Box::new(Oracle::new(p, ctx.scenario, ctx.replication, initial())?)
+            }
+            PolicySpec::Lcp(p) => Box::new(LcpPolicy::new(p, ctx.scenario, initial())?),
         })
     }
 }
@@ -536,6 +622,24 @@ impl Keys<'_, '_> {
         }
     }
 
+    /// `model` (the planners' violation model), calibrated by default.
+    fn model(&self) -> Result<ModelKind, InputError> {
+        match &self.raw.model {
+            Some(m) => ModelKind::parse(m.get_ref()).ok_or_else(|| {
+                self.err(
+                    m.span(),
+                    "model",
+                    format!(
+                        "unknown model \"{}\": expected {}",
+                        m.get_ref(),
+                        ModelKind::NAMES
+                    ),
+                )
+            }),
+            None => Ok(ModelKind::Calibrated),
+        }
+    }
+
     /// `metric_delay`, 0 by default.
     fn delay(&self) -> SimDuration {
         self.duration(&self.raw.metric_delay, SimDuration::ZERO)
@@ -593,6 +697,9 @@ pub fn validate(
         "hpa" => validate_hpa(&k).map(PolicySpec::Hpa),
         "kpa" => validate_kpa(&k, ctx).map(PolicySpec::Kpa),
         "target_tracking" => validate_target_tracking(&k, ctx).map(PolicySpec::TargetTracking),
+        "dp" => validate_dp(&k, ctx).map(PolicySpec::Dp),
+        "oracle" => Ok(PolicySpec::Oracle(OracleParams { model: k.model()? })),
+        "lcp" => Ok(PolicySpec::Lcp(LcpParams { model: k.model()? })),
         _ => unreachable!("policy types are checked above"),
     }
 }
@@ -1147,6 +1254,140 @@ fn validate_target_tracking(
         )?,
         disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
         metric_delay: k.delay(),
+    })
+}
+
+/// The forecasters `dp` takes, for error messages.
+const FORECASTERS: &str = "\"last\", \"ewma\", \"seasonal_naive\" or \"holt_winters\"";
+
+fn validate_dp(k: &Keys, ctx: &PolicyContext) -> Result<DpParams, InputError> {
+    let raw = k.raw;
+    let horizon = k.positive(
+        &raw.horizon,
+        "horizon",
+        SimDuration::from_secs(dp_policy::DEFAULT_HORIZON_S),
+    )?;
+    let name = raw
+        .forecaster
+        .as_ref()
+        .map_or(dp_policy::DEFAULT_FORECASTER, |f| f.get_ref().as_str());
+    let (uses_alpha, uses_hw, uses_season) = match name {
+        "last" => (false, false, false),
+        "ewma" => (true, false, false),
+        "seasonal_naive" => (false, false, true),
+        "holt_winters" => (true, true, true),
+        other => {
+            let span = raw
+                .forecaster
+                .as_ref()
+                .map_or(raw.kind.span(), |f| f.span());
+            return Err(k.err(
+                span,
+                "forecaster",
+                format!("unknown forecaster \"{other}\": expected {FORECASTERS}"),
+            ));
+        }
+    };
+    for (key, span, applies, which) in [
+        (
+            "alpha",
+            raw.alpha.as_ref().map(|v| v.span()),
+            uses_alpha,
+            "\"ewma\" and \"holt_winters\"",
+        ),
+        (
+            "beta",
+            raw.beta.as_ref().map(|v| v.span()),
+            uses_hw,
+            "\"holt_winters\"",
+        ),
+        (
+            "gamma",
+            raw.gamma.as_ref().map(|v| v.span()),
+            uses_hw,
+            "\"holt_winters\"",
+        ),
+        (
+            "season",
+            raw.season.as_ref().map(|v| v.span()),
+            uses_season,
+            "\"seasonal_naive\" and \"holt_winters\"",
+        ),
+    ] {
+        if let Some(span) = span
+            && !applies
+        {
+            return Err(k.err(
+                span,
+                key,
+                format!("`{key}` applies to forecaster = {which} only, not \"{name}\""),
+            ));
+        }
+    }
+    let unit = |v: &Option<Spanned<NonNegative>>, key: &str, default: f64| {
+        k.number(v, key, default, |x| x <= 1.0, "a number from 0 to 1")
+    };
+    let hw_alpha = if name == "ewma" {
+        forecast::DEFAULT_EWMA_ALPHA
+    } else {
+        forecast::DEFAULT_HW_ALPHA
+    };
+    let alpha = k.number(
+        &raw.alpha,
+        "alpha",
+        hw_alpha,
+        |x| x <= 1.0,
+        "a smoothing weight above 0 and at most 1",
+    )?;
+    let period = if uses_season {
+        let step = ctx.interval.0.max(1);
+        match &raw.season {
+            Some(s) => {
+                let season = s.get_ref().0;
+                if season.0 < step || !season.0.is_multiple_of(step) {
+                    return Err(k.err(
+                        s.span(),
+                        "season",
+                        format!(
+                            "expected a whole number of planning intervals (interval = {}), found {}",
+                            secs(ctx.interval),
+                            secs(season)
+                        ),
+                    ));
+                }
+                (season.0 / step) as usize
+            }
+            None => {
+                let default = dp_policy::DEFAULT_SEASON_S * crate::time::NANOS_PER_SEC;
+                ((default as f64 / step as f64).round() as usize).max(1)
+            }
+        }
+    } else {
+        0
+    };
+    let forecaster = match name {
+        "last" => ForecastMethod::Last,
+        "ewma" => ForecastMethod::Ewma { alpha },
+        "seasonal_naive" => ForecastMethod::SeasonalNaive { period },
+        _ => ForecastMethod::HoltWinters {
+            alpha,
+            beta: unit(&raw.beta, "beta", forecast::DEFAULT_HW_BETA)?,
+            gamma: unit(&raw.gamma, "gamma", forecast::DEFAULT_HW_GAMMA)?,
+            period,
+        },
+    };
+    let margin = k.number(
+        &raw.margin,
+        "margin",
+        dp_policy::DEFAULT_MARGIN,
+        |x| x <= 10.0,
+        "a number of forecast-error standard deviations from 0 to 10",
+    )?;
+    Ok(DpParams {
+        horizon,
+        forecaster,
+        margin,
+        model: k.model()?,
     })
 }
 

@@ -14,10 +14,14 @@
 //! ready containers drain (no new requests, finish their own) and stop.
 
 pub mod config;
+pub mod dp;
 pub mod fixed;
 pub mod hpa;
 pub mod kpa;
+pub mod lcp;
 pub mod metrics;
+pub mod oracle;
+pub mod planning;
 pub mod target_tracking;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -1,5 +1,6 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
 
+pub mod calibrate;
 pub mod dp;
 pub mod forecast;
 pub mod lcp;

@@ -61,12 +61,23 @@ pub struct CostSpec {
     pub slo_latency: SimDuration,
     /// Price of one violating request.
     pub violation_penalty: f64,
+    /// Price of starting one container (`start_cost`, 0 by default), on top of the replica
+    /// cost it accrues while it starts.
+    pub start_cost: f64,
+    /// Price of stopping one container (`stop_cost`, 0 by default): a starting container
+    /// cancelled or a ready one drained.
+    pub stop_cost: f64,
 }
 
 impl CostSpec {
     /// The objective of a run: replica cost plus violation penalties.
     pub fn objective(&self, replica_seconds: f64, violations: u64) -> f64 {
         replica_seconds * self.replica_hour / 3600.0 + violations as f64 * self.violation_penalty
+    }
+
+    /// The switching cost of `starts` container starts and `stops` container stops.
+    pub fn switching(&self, starts: u64, stops: u64) -> f64 {
+        starts as f64 * self.start_cost + stops as f64 * self.stop_cost
     }
 }
 
@@ -148,6 +159,8 @@ struct RawCost {
     replica_hour: Option<NonNegative>,
     slo_latency: Option<Spanned<Dur>>,
     violation_penalty: Option<NonNegative>,
+    start_cost: Option<NonNegative>,
+    stop_cost: Option<NonNegative>,
 }
 
 /// Default `[cost]`: the example prices of the interface (4 cents per container-hour,
@@ -863,5 +876,7 @@ fn validate_cost(src: &Source, c: &RawCost) -> Result<CostSpec, InputError> {
         violation_penalty: c
             .violation_penalty
             .map_or(DEFAULT_VIOLATION_PENALTY, |v| v.0),
+        start_cost: c.start_cost.map_or(0.0, |v| v.0),
+        stop_cost: c.stop_cost.map_or(0.0, |v| v.0),
     })
 }

@@ -1,0 +1,189 @@
+//! `dp`: the online dynamic-programming planner (receding horizon, model-predictive control).
+//!
+//! Source: the DP planner of this project (`docs/planner.md`, [`crate::planner::dp`]), in the
+//! model-predictive form of Kusic et al., "Power and performance management of virtualized
+//! computing environments via lookahead control" (ICAC 2008) and Roy, Dubey, Gokhale,
+//! "Efficient autoscaling in the cloud using predictive models for workload forecasting"
+//! (IEEE CLOUD 2011): forecast the load over a horizon, plan the cheapest capacity for it,
+//! apply the first step, repeat.
+//!
+//! Rules. Every planning step (the scenario's `interval`), at its tick:
+//! 1. observe the arrival rate of the step that just ended, from the cluster's arrival counter
+//!    (what a load balancer counts; nothing about the future), and feed it to the forecaster;
+//! 2. forecast the next `horizon` steps, shifted up by `margin` times the forecaster's
+//!    running root-mean-square one-step error (an upper quantile of the forecast);
+//! 3. plan by backward induction over those steps from the current state (the containers
+//!    ready now and those starting, with the step each will be ready from), minimising
+//!    replica cost plus expected SLO-violation penalty (from the calibrated violation model)
+//!    plus switching costs;
+//! 4. ask for the plan's first decision (a desired total; the simulation actuates it with
+//!    the start-up delay and drains on scale-down, as for every policy).
+//!
+//! Defaults (and why, with the figures, in `docs/planner.md`): see [`DEFAULT_FORECASTER`],
+//! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
+
+use super::planning::{Planning, observed_rate};
+use super::{Autoscaler, Decision, Observation};
+use crate::error::Error;
+use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
+use crate::planner::dp::RecedingHorizon;
+use crate::planner::forecast::{ForecastMethod, Forecaster};
+use crate::scenario::Scenario;
+use crate::time::SimDuration;
+
+/// Default forecaster name.
+pub const DEFAULT_FORECASTER: &str = "last";
+/// Default horizon, seconds.
+pub const DEFAULT_HORIZON_S: u64 = 600;
+/// Default safety margin, in standard deviations of the one-step forecast error.
+pub const DEFAULT_MARGIN: f64 = 1.0;
+/// Default season of the seasonal forecasters, seconds (one day).
+pub const DEFAULT_SEASON_S: u64 = 86_400;
+
+/// Validated `dp` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DpParams {
+    /// How far ahead each plan looks (at least the start-up delay plus one step).
+    pub horizon: SimDuration,
+    pub forecaster: ForecastMethod,
+    /// Standard deviations of the one-step forecast error added to the forecast.
+    pub margin: f64,
+    pub model: ModelKind,
+}
+
+impl DpParams {
+    /// The horizon in planning steps: `⌈horizon / step⌉`, at least `delay_steps + 1`.
+    pub fn horizon_steps(&self, planning: &Planning) -> usize {
+        (self.horizon.0.div_ceil(planning.step.0.max(1)) as usize).max(planning.delay_steps + 1)
+    }
+}
+
+/// The online planner.
+pub struct Dp {
+    planning: Planning,
+    margin: f64,
+    forecaster: Forecaster,
+    planner: RecedingHorizon<PlannerModel>,
+    last_arrivals: u64,
+    forecast: Vec<f64>,
+}
+
+impl Dp {
+    /// The planner for a run of `sc` (measures the calibration table on first use).
+    pub fn new(params: &DpParams, sc: &Scenario) -> Result<Dp, Error> {
+        let planning = Planning::of(sc);
+        let model = planner_model(sc, params.model)?;
+        let forecaster = Forecaster::new(params.forecaster)
+            .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
+        Ok(Dp {
+            margin: params.margin,
+            forecaster,
+            planner: RecedingHorizon {
+                violations: model,
+                prices: planning.prices,
+                min_replicas: planning.min_replicas,
+                max_replicas: planning.max_replicas,
+                switching: planning.switching,
+            },
+            last_arrivals: 0,
+            forecast: vec![0.0; params.horizon_steps(&planning)],
+            planning,
+        })
+    }
+}
+
+impl Autoscaler for Dp {
+    fn tick_interval(&self) -> SimDuration {
+        self.planning.step
+    }
+
+    fn tick(&mut self, obs: &Observation<'_>) -> Decision {
+        let rate = observed_rate(obs, &mut self.last_arrivals, self.planning.step);
+        self.forecaster.observe(rate);
+        self.forecaster.upper(self.margin, &mut self.forecast);
+        let committed = self.planning.committed(obs);
+        let desired = self
+            .planner
+            .decide(obs.ready, &committed, &self.forecast)
+            .expect("the plan's inputs are valid by construction (bounds, committed, forecast)");
+        Decision::Desired(desired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaler::testkit::Cluster;
+    use std::path::Path;
+
+    fn scenario(extra: &str) -> Scenario {
+        let text = format!(
+            "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"90s\"\nmax_replicas = 50\n{extra}\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\n"
+        );
+        crate::scenario::parse(Path::new("t.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn start_up_delay_is_counted_in_whole_steps() {
+        let sc = scenario("");
+        let p = Planning::of(&sc);
+        assert_eq!(p.delay_steps, 2);
+        // Two starts priced at their two unserved minutes of billing (0.04/h default).
+        assert!((p.switching.start - 120.0 * 0.04 / 3600.0).abs() < 1e-15);
+        assert_eq!(p.switching.stop, 0.0);
+    }
+
+    #[test]
+    fn committed_counts_starting_containers_from_the_step_they_are_ready() {
+        let sc = scenario("");
+        let p = Planning::of(&sc);
+        // 3 ready; one started 30 s ago (ready in 60 s), one started now (ready in 90 s).
+        let mut c = Cluster::new(1, 3);
+        c.run(30.0, &[]);
+        c.start_one();
+        c.run(30.0, &[]);
+        c.start_one();
+        let obs = c.obs();
+        // Step 0 starts now, step 1 in 60 s: the first starting container is due exactly then.
+        assert_eq!(p.committed(&obs), vec![3, 4]);
+    }
+
+    #[test]
+    fn steady_load_settles_on_the_cheapest_count() {
+        // At 10/s with 100 ms exponential service the load is 1 Erlang; the planner settles on
+        // the count that minimises replica cost plus expected penalty under the M/M/c model.
+        let sc = scenario("initial_replicas = 1");
+        let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
+            panic!("a dp policy")
+        };
+        let mut dp = Dp::new(params, &sc).unwrap();
+        let planning = Planning::of(&sc);
+        let model = crate::planner::queueing::ViolationModel::new(
+            &sc.service,
+            1,
+            crate::planner::queueing::Dispatch::Shared,
+            0.5,
+        );
+        let best = (1..=50u32)
+            .min_by(|&a, &b| {
+                let cost = |n: u32| {
+                    n as f64 * 60.0 * 0.04 / 3600.0 + 1e-4 * 600.0 * model.probability(10.0, n)
+                };
+                cost(a).total_cmp(&cost(b))
+            })
+            .unwrap();
+        let mut c = Cluster::new(1, 1);
+        c.max_replicas = 50;
+        let mut asked = 0;
+        for _ in 0..10 {
+            c.run_with_queue(60.0, &[], 0.0, 600);
+            if let Decision::Desired(n) = dp.tick(&c.obs()) {
+                asked = n;
+                c.apply(Decision::Desired(n));
+                c.make_all_ready();
+            }
+        }
+        assert_eq!(planning.delay_steps, 2);
+        assert_eq!(asked, best);
+    }
+}

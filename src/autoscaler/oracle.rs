@@ -1,0 +1,154 @@
+//! `oracle`: the offline optimal plan. It SEES THE FUTURE: it plans on the true arrivals of
+//! the very run it controls, which no real autoscaler can know. It is the lower bound other
+//! policies are measured against (their regret), not a policy to deploy.
+//!
+//! Source: the DP planner of this project (`docs/planner.md`, [`crate::planner::dp`]), run
+//! once offline, as the offline optimum of Lin, Wierman, Andrew, Thereska, "Dynamic
+//! right-sizing for power-proportional data centers" (INFOCOM 2011).
+//!
+//! Rules. When the run is built, the oracle opens the replication's own arrival stream (the
+//! same `arrivals` stream the simulation replays, so the same requests), counts the arrivals
+//! of every planning step (the scenario's `interval`) up to `duration`, and plans the whole run
+//! by backward induction on those true rates: replica cost plus expected SLO-violation penalty
+//! (calibrated violation model) plus switching costs, from the initial cluster. Its first
+//! decision is at the first tick, one step into the run (no policy acts earlier), so the plan
+//! covers steps 1 onwards. At the tick of step `t` it asks for the most containers the plan
+//! needs over steps `t..=t + d` (`d` the start-up delay in steps, see
+//! [`crate::planner::dp::desired_totals`]), which carries the plan out exactly unless it dips
+//! for less than a start-up delay (then it keeps the containers through the dip).
+//!
+//! Optimal under the planner's model, not necessarily in the simulator: the model uses the
+//! stationary violation probability of each step's mean rate.
+
+use super::planning::{Planning, initial_replicas};
+use super::{Autoscaler, Decision, Observation};
+use crate::error::Error;
+use crate::planner::calibrate::{ModelKind, planner_model};
+use crate::planner::dp::{Plan, PlanInput, RateCosts, desired_totals, plan};
+use crate::rng;
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+use crate::workload;
+
+/// Validated `oracle` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OracleParams {
+    pub model: ModelKind,
+}
+
+/// The true arrival rate (per second) of every planning step of replication `replication`
+/// of `sc`: arrivals of the replication's own stream counted per `interval` up to `duration`
+/// (the last step may be shorter; its rate is over its own length).
+pub fn true_rates(sc: &Scenario, replication: u32) -> Result<Vec<f64>, Error> {
+    let step = sc.interval.0.max(1);
+    let end = sc.duration.0;
+    let steps = end.div_ceil(step) as usize;
+    let mut counts = vec![0u64; steps];
+    let mut source = workload::open(
+        &sc.workload,
+        rng::stream(sc.seed, replication, rng::ARRIVALS),
+    )?;
+    let mut batch: Vec<SimTime> = Vec::with_capacity(4096);
+    'read: loop {
+        batch.clear();
+        if source.fill(&mut batch, 4096)? == 0 {
+            break;
+        }
+        for t in &batch {
+            if t.0 >= end {
+                break 'read;
+            }
+            counts[(t.0 / step) as usize] += 1;
+        }
+    }
+    Ok(counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let len = (end - i as u64 * step).min(step);
+            c as f64 / SimDuration(len).as_secs_f64()
+        })
+        .collect())
+}
+
+/// The oracle's plan for replication `replication` of `sc` and the rates it planned on: the
+/// plan covers steps `1..` (index 0 of `replicas` is step 1).
+pub fn oracle_plan(
+    params: &OracleParams,
+    sc: &Scenario,
+    replication: u32,
+    initial: u32,
+) -> Result<(Plan, Vec<f64>), Error> {
+    let planning = Planning::of(sc);
+    let rates = true_rates(sc, replication)?;
+    let model = planner_model(sc, params.model)?;
+    let future = rates.get(1..).unwrap_or(&[]);
+    let committed = vec![initial; planning.delay_steps];
+    let input = PlanInput {
+        intervals: future.len(),
+        min_replicas: planning.min_replicas,
+        max_replicas: planning.max_replicas,
+        initial,
+        committed: &committed,
+        switching: planning.switching,
+    };
+    let mut costs = RateCosts {
+        rates: future,
+        violations: &model,
+        prices: planning.prices,
+    };
+    let plan = plan(&input, &mut costs)
+        .map_err(|e| Error::Other(format!("the oracle cannot plan: {e}")))?;
+    Ok((plan, rates))
+}
+
+/// The oracle policy: carries out its precomputed plan.
+pub struct Oracle {
+    step: SimDuration,
+    /// The desired total to ask for at the tick of step `t` is `desired[t - 1]`.
+    desired: Vec<u32>,
+    /// Containers the plan has ready in each step from step 1.
+    plan: Vec<u32>,
+}
+
+impl Oracle {
+    /// Plans replication `replication` of `sc` (reads the replication's arrivals).
+    pub fn new(
+        params: &OracleParams,
+        sc: &Scenario,
+        replication: u32,
+        default_initial: u32,
+    ) -> Result<Oracle, Error> {
+        let planning = Planning::of(sc);
+        let initial = initial_replicas(sc, default_initial);
+        let (plan, _) = oracle_plan(params, sc, replication, initial)?;
+        let mut desired = desired_totals(&plan.replicas, planning.delay_steps);
+        if let (Some(first), Some(decision)) = (desired.first_mut(), plan.decision) {
+            *first = decision;
+        }
+        Ok(Oracle {
+            step: planning.step,
+            desired,
+            plan: plan.replicas,
+        })
+    }
+
+    /// Containers the plan has ready in each step, from step 1.
+    pub fn plan(&self) -> &[u32] {
+        &self.plan
+    }
+}
+
+impl Autoscaler for Oracle {
+    fn tick_interval(&self) -> SimDuration {
+        self.step
+    }
+
+    fn tick(&mut self, obs: &Observation<'_>) -> Decision {
+        let t = (obs.now.0 / self.step.0.max(1)) as usize;
+        match t.checked_sub(1).and_then(|i| self.desired.get(i)) {
+            Some(&n) => Decision::Desired(n),
+            None => Decision::Keep,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What the planning policies (`dp`, `oracle`, `lcp`) share: the planning step, the start-up
+//! delay in steps, the prices and switching costs of the planner's model, and the state of the
+//! cluster as the planner sees it.
+//!
+//! The planning step is the scenario's `interval` `Δ`; the policies tick once per step, and
+//! the decision made at a tick governs the step that starts then. A container asked for at a
+//! tick becomes ready `startup` later; the planner counts it from the first step that starts
+//! after that, so the start-up delay in steps is `d = ⌈startup / Δ⌉` (conservative: a container
+//! ready part-way through a step is not counted in it).
+//!
+//! The planner's model bills a container only for the steps it counts it as ready, while the
+//! simulator bills it from its start decision until it stops. So that the model's objective is
+//! the simulator's, the price of one start is the scenario's `start_cost` plus the billing of
+//! the `d` steps before the planner counts the container (`d · Δ · replica_hour / 3600`), and
+//! the price of one stop is `stop_cost` plus the billing of the `shutdown` delay.
+
+use super::{ContainerState, Observation};
+use crate::planner::dp::{Prices, Switching};
+use crate::scenario::Scenario;
+use crate::time::SimDuration;
+
+/// The planning parameters of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Planning {
+    /// The planning step (the scenario's `interval`).
+    pub step: SimDuration,
+    /// The start-up delay.
+    pub startup: SimDuration,
+    /// The start-up delay in steps, `⌈startup / step⌉`.
+    pub delay_steps: usize,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub prices: Prices,
+    pub switching: Switching,
+}
+
+impl Planning {
+    pub fn of(sc: &Scenario) -> Planning {
+        let step = sc.interval;
+        let startup = sc.cluster.startup;
+        let delay_steps = startup.0.div_ceil(step.0.max(1)) as usize;
+        let per_second = sc.cost.replica_hour / 3600.0;
+        let step_s = step.as_secs_f64();
+        Planning {
+            step,
+            startup,
+            delay_steps,
+            min_replicas: sc.cluster.min_replicas,
+            max_replicas: sc.cluster.max_replicas,
+            prices: Prices {
+                interval_s: step_s,
+                replica_hour: sc.cost.replica_hour,
+                violation_penalty: sc.cost.violation_penalty,
+            },
+            switching: Switching {
+                start: sc.cost.start_cost + delay_steps as f64 * step_s * per_second,
+                stop: sc.cost.stop_cost + sc.cluster.shutdown.as_secs_f64() * per_second,
+            },
+        }
+    }
+
+    /// What will be ready in each of the next `d` steps as things stand: the ready containers
+    /// plus the starting ones due by the start of that step, within the replica bounds
+    /// (non-decreasing).
+    pub fn committed(&self, obs: &Observation<'_>) -> Vec<u32> {
+        let now = obs.now.0;
+        let mut due: Vec<u64> = obs
+            .containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Starting)
+            .map(|c| c.created.0.saturating_add(self.startup.0))
+            .collect();
+        due.sort_unstable();
+        (0..self.delay_steps)
+            .map(|s| {
+                let at = now.saturating_add(self.step.0.saturating_mul(s as u64));
+                let starting = due.partition_point(|&t| t <= at) as u32;
+                (obs.ready + starting).clamp(self.min_replicas, self.max_replicas)
+            })
+            .collect()
+    }
+}
+
+/// The arrival rate (per second) of the step that just ended, from the cumulative arrival
+/// counter: what a load balancer can count. `last` holds the counter at the previous tick.
+pub fn observed_rate(obs: &Observation<'_>, last: &mut u64, step: SimDuration) -> f64 {
+    let count = obs.totals.arrivals.saturating_sub(*last);
+    *last = obs.totals.arrivals;
+    count as f64 / step.as_secs_f64()
+}
+
+/// The replicas a run starts with: `cluster.initial_replicas`, else the policy's default,
+/// clamped to the bounds (as the simulation does).
+pub fn initial_replicas(sc: &Scenario, default: u32) -> u32 {
+    sc.cluster
+        .initial_replicas
+        .unwrap_or(default)
+        .clamp(sc.cluster.min_replicas, sc.cluster.max_replicas)
+}
