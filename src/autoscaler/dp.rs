@@ -10,14 +10,30 @@
 //! Rules. Every planning step (the scenario's `interval`), at its tick:
 //! 1. observe the arrival rate of the step that just ended, from the cluster's arrival counter
 //!    (what a load balancer counts; nothing about the future), and feed it to the forecaster;
-//! 2. forecast the next `horizon` steps, shifted up by `margin` times the forecaster's
-//!    running root-mean-square one-step error (an upper quantile of the forecast);
-//! 3. plan by backward induction over those steps from the current state (the containers
-//!    ready now and those starting, with the step each will be ready from), minimising
-//!    replica cost plus expected SLO-violation penalty (from the calibrated violation model)
-//!    plus switching costs;
-//! 4. ask for the plan's first decision (a desired total; the simulation actuates it with
-//!    the start-up delay and drains on scale-down, as for every policy).
+//! 2. forecast the next `horizon` steps; add to the first step the plan controls (the
+//!    start-up delay `d` steps ahead) the backlog it will find, spread over that step: the
+//!    requests waiting now (`Observation::queued`, what a load balancer or activator
+//!    reports) plus, for each committed step, the forecast arrivals the committed containers
+//!    cannot serve (`n · concurrency / mean service time` per second). The backlog is never
+//!    assumed to drain before then: with per-container queues it stays on the containers
+//!    that hold it, whatever joins them;
+//! 3. price each step as the expected stage cost over the recent forecast errors at the lead
+//!    time `d + 1` ([`crate::planner::uncertainty`]: the last hour of errors, in square-root
+//!    scale, weighted by how close the level they were made at is to the level forecast now,
+//!    the largest kept individually), with the forecast first raised by `margin` times the
+//!    root mean square of those errors (in square-root scale); the stage cost is replica cost
+//!    plus expected SLO-violation penalty from the calibrated violation model;
+//! 4. plan by backward induction over those steps from the current state (the containers
+//!    ready now and those starting, with the step each will be ready from), with the switching
+//!    costs of [`super::planning`], and ask for the plan's first decision (a desired total; the
+//!    simulation actuates it with the start-up delay and drains on scale-down, as for every
+//!    policy).
+//!
+//!
+//! Like Knative's activator, a request that arrives while no container is ready or starting
+//! triggers an extra decision at once (a "poke"): the planner plans again on its current
+//! forecast with that request in the backlog, without observing a step. This is what scales
+//! from zero.
 //!
 //! Defaults (and why, with the figures, in `docs/planner.md`): see [`DEFAULT_FORECASTER`],
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
@@ -26,8 +42,9 @@ use super::planning::{Planning, observed_rate};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
-use crate::planner::dp::RecedingHorizon;
+use crate::planner::dp::{PlanInput, plan};
 use crate::planner::forecast::{ForecastMethod, Forecaster};
+use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, scenario_rate};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 
@@ -35,10 +52,13 @@ use crate::time::SimDuration;
 pub const DEFAULT_FORECASTER: &str = "last";
 /// Default horizon, seconds.
 pub const DEFAULT_HORIZON_S: u64 = 600;
-/// Default safety margin, in standard deviations of the one-step forecast error.
-pub const DEFAULT_MARGIN: f64 = 1.0;
+/// Default safety margin, in root-mean-square forecast errors (square-root scale) added to
+/// the forecast.
+pub const DEFAULT_MARGIN: f64 = 0.0;
 /// Default season of the seasonal forecasters, seconds (one day).
 pub const DEFAULT_SEASON_S: u64 = 86_400;
+/// How far back the forecast errors are kept, seconds.
+pub const ERROR_WINDOW_S: u64 = 3600;
 
 /// Validated `dp` parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,7 +66,7 @@ pub struct DpParams {
     /// How far ahead each plan looks (at least the start-up delay plus one step).
     pub horizon: SimDuration,
     pub forecaster: ForecastMethod,
-    /// Standard deviations of the one-step forecast error added to the forecast.
+    /// Root-mean-square forecast errors (square-root scale) added to the forecast.
     pub margin: f64,
     pub model: ModelKind,
 }
@@ -63,8 +83,15 @@ pub struct Dp {
     planning: Planning,
     margin: f64,
     forecaster: Forecaster,
-    planner: RecedingHorizon<PlannerModel>,
+    errors: LeadErrors,
+    model: PlannerModel,
+    /// Requests per second one container can serve: concurrency / mean service time.
+    container_rate: f64,
+    /// Load known for certain per step (the backlog), requests per second.
+    extra: Vec<f64>,
     last_arrivals: u64,
+    /// When the next regular tick is due (earlier calls are activator pokes).
+    next_tick: u64,
     forecast: Vec<f64>,
 }
 
@@ -75,18 +102,17 @@ impl Dp {
         let model = planner_model(sc, params.model)?;
         let forecaster = Forecaster::new(params.forecaster)
             .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
+        let window = ERROR_WINDOW_S.div_ceil(planning.step.as_secs_f64().ceil().max(1.0) as u64);
         Ok(Dp {
             margin: params.margin,
             forecaster,
-            planner: RecedingHorizon {
-                violations: model,
-                prices: planning.prices,
-                min_replicas: planning.min_replicas,
-                max_replicas: planning.max_replicas,
-                switching: planning.switching,
-            },
+            errors: LeadErrors::new(window as usize),
+            model,
+            container_rate: f64::from(sc.cluster.concurrency.max(1)) / sc.service.mean_s(),
             last_arrivals: 0,
+            next_tick: planning.step.0,
             forecast: vec![0.0; params.horizon_steps(&planning)],
+            extra: vec![0.0; params.horizon_steps(&planning)],
             planning,
         })
     }
@@ -97,16 +123,59 @@ impl Autoscaler for Dp {
         self.planning.step
     }
 
+    fn ticks_on_buffered_request(&self) -> bool {
+        true
+    }
+
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
-        let rate = observed_rate(obs, &mut self.last_arrivals, self.planning.step);
-        self.forecaster.observe(rate);
-        self.forecaster.upper(self.margin, &mut self.forecast);
+        let d = self.planning.delay_steps;
+        if obs.now.0 >= self.next_tick {
+            // A planning step: observe the step that just ended.
+            self.next_tick = obs.now.0.saturating_add(self.planning.step.0);
+            let rate = observed_rate(obs, &mut self.last_arrivals, self.planning.step);
+            self.forecaster.observe(rate);
+            self.errors.observe(rate);
+            self.forecaster.forecast(&mut self.forecast);
+            self.errors.record(d + 1, self.forecast[d]);
+        } else {
+            // A poke: a request found no container. Plan again now on the same forecast.
+            self.forecaster.forecast(&mut self.forecast);
+        }
         let committed = self.planning.committed(obs);
-        let desired = self
-            .planner
-            .decide(obs.ready, &committed, &self.forecast)
+        let step_s = self.planning.step.as_secs_f64();
+        let backlog = committed
+            .iter()
+            .zip(&self.forecast)
+            .fold(f64::from(obs.queued), |q, (&n, &rate)| {
+                q + (rate - f64::from(n) * self.container_rate).max(0.0) * step_s
+            });
+        if self.margin > 0.0 {
+            let shift = self.margin * self.errors.root_rms();
+            for f in &mut self.forecast {
+                *f = scenario_rate(*f, shift);
+            }
+        }
+        let scenarios = self.errors.scenarios(self.forecast[d]);
+        self.extra.fill(0.0);
+        self.extra[d] = backlog / step_s;
+        let mut costs = ExpectedCosts::new(
+            &self.forecast,
+            &self.extra,
+            &scenarios,
+            &self.model,
+            self.planning.prices,
+        );
+        let input = PlanInput {
+            intervals: self.forecast.len(),
+            min_replicas: self.planning.min_replicas,
+            max_replicas: self.planning.max_replicas,
+            initial: obs.ready,
+            committed: &committed,
+            switching: self.planning.switching,
+        };
+        let plan = plan(&input, &mut costs)
             .expect("the plan's inputs are valid by construction (bounds, committed, forecast)");
-        Decision::Desired(desired)
+        Decision::Desired(plan.decision.expect("a plan of at least one step decides"))
     }
 }
 

@@ -17,6 +17,10 @@
 //! [`crate::planner::dp::desired_totals`]), which carries the plan out exactly unless it dips
 //! for less than a start-up delay (then it keeps the containers through the dip).
 //!
+//! Like every policy that scales from zero (Knative's activator), a request that arrives while
+//! no container is ready or starting makes it act at once: it carries out its next decision
+//! then rather than at the next tick.
+//!
 //! Optimal under the planner's model, not necessarily in the simulator: the model uses the
 //! stationary violation probability of each step's mean rate.
 
@@ -109,6 +113,8 @@ pub struct Oracle {
     desired: Vec<u32>,
     /// Containers the plan has ready in each step from step 1.
     plan: Vec<u32>,
+    /// When the next regular tick is due (earlier calls are pokes).
+    next_tick: u64,
 }
 
 impl Oracle {
@@ -130,6 +136,7 @@ impl Oracle {
             step: planning.step,
             desired,
             plan: plan.replicas,
+            next_tick: planning.step.0,
         })
     }
 
@@ -144,8 +151,19 @@ impl Autoscaler for Oracle {
         self.step
     }
 
+    fn ticks_on_buffered_request(&self) -> bool {
+        true
+    }
+
+    /// At the tick of step `t`, the plan's decision for it; at a poke during step `t` (a
+    /// request found no container), the decision of the next tick, at once.
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
-        let t = (obs.now.0 / self.step.0.max(1)) as usize;
+        let step = self.step.0.max(1);
+        if obs.now.0 >= self.next_tick {
+            self.next_tick = obs.now.0.saturating_add(step);
+        }
+        // The step whose tick this is (for a poke, the next tick's).
+        let t = (self.next_tick / step - 1) as usize;
         match t.checked_sub(1).and_then(|i| self.desired.get(i)) {
             Some(&n) => Decision::Desired(n),
             None => Decision::Keep,

@@ -398,18 +398,34 @@ impl ModelKind {
     }
 }
 
-/// The violation model a planner of `sc` uses.
+/// Load per request slot of every container at which rates are saturated (see
+/// [`PlannerModel`]).
+pub const SATURATION_LOAD: f64 = 0.95;
+
+/// The violation model a planner of `sc` uses: the analytic or the calibrated model, with
+/// rates beyond what `max_replicas` containers can serve priced as the rate that loads them to
+/// [`SATURATION_LOAD`]. Past that rate every count is unstable in both models, so every count
+/// would violate every request and the planner would have no reason to prefer more containers
+/// over fewer; saturated, the most containers allowed is the best choice, as it is in the
+/// simulator (more containers serve more of the surge and drain its backlog sooner).
 #[derive(Clone, Debug)]
-pub enum PlannerModel {
+pub struct PlannerModel {
+    inner: Inner,
+    saturation: f64,
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
     Analytic(ViolationModel),
     Calibrated(CalibratedModel),
 }
 
 impl ViolationColumns for PlannerModel {
     fn fill(&self, rate: f64, first: u32, out: &mut [f64]) {
-        match self {
-            PlannerModel::Analytic(m) => m.fill(rate, first, out),
-            PlannerModel::Calibrated(m) => m.fill(rate, first, out),
+        let rate = rate.min(self.saturation);
+        match &self.inner {
+            Inner::Analytic(m) => m.fill(rate, first, out),
+            Inner::Calibrated(m) => m.fill(rate, first, out),
         }
     }
 }
@@ -421,17 +437,25 @@ impl PlannerModel {
         self.fill(rate, n, &mut out);
         out[0]
     }
+
+    /// The calibrated model inside, if this is one.
+    pub fn calibrated(&self) -> Option<&CalibratedModel> {
+        match &self.inner {
+            Inner::Calibrated(m) => Some(m),
+            Inner::Analytic(_) => None,
+        }
+    }
 }
 
 /// The model of `kind` for scenario `sc`: the analytic model, or the calibrated one (measured
 /// once per process and setup, see [`calibration`]) unless the analytic model is exact.
 pub fn planner_model(sc: &Scenario, kind: ModelKind) -> Result<PlannerModel, Error> {
     let setup = CalibrationSetup::of(sc);
-    if kind == ModelKind::Analytic || setup.analytic_is_exact() {
-        return Ok(PlannerModel::Analytic(setup.analytic()));
-    }
-    let table = calibration(&setup)?;
-    Ok(PlannerModel::Calibrated(CalibratedModel::new(
-        &setup, table,
-    )))
+    let saturation = setup.rate(SATURATION_LOAD, setup.max_replicas);
+    let inner = if kind == ModelKind::Analytic || setup.analytic_is_exact() {
+        Inner::Analytic(setup.analytic())
+    } else {
+        Inner::Calibrated(CalibratedModel::new(&setup, calibration(&setup)?))
+    };
+    Ok(PlannerModel { inner, saturation })
 }

@@ -5,3 +5,4 @@ pub mod dp;
 pub mod forecast;
 pub mod lcp;
 pub mod queueing;
+pub mod uncertainty;

@@ -1,0 +1,427 @@
+//! Forecast uncertainty for the online planner: the empirical distribution of its own past
+//! forecast errors at the lead time that matters, and stage costs averaged over it.
+//!
+//! A decision taken now changes the number of ready containers `d` steps later (the start-up
+//! delay), so what the online planner needs to know is how wrong its forecasts `d + 1` steps
+//! ahead of the last observation have been. [`LeadErrors`] keeps those errors over a sliding
+//! window, each with the level it was forecast at, and turns them into weighted scenarios
+//! ([`LeadErrors::scenarios`]); [`ExpectedCosts`] prices each forecast step as the weighted
+//! average stage cost over those scenarios: the expected cost under the recent error
+//! distribution (a sample-average approximation of the stochastic problem). Because the
+//! penalty grows steeply once a rate exceeds what the containers can serve, this keeps headroom
+//! in proportion to how often and by how much the load has recently outrun the forecast, and
+//! none on a load that is predicted exactly.
+//!
+//! Three choices make the error distribution fit the moment it is used at:
+//! - **Square-root scale.** Errors are kept as `√y − √f` (observed minus forecast, in square
+//!   roots of rates) and applied as `(√f + e)²`. Counting noise is Poisson-like, its spread
+//!   grows as `√f`, and the square root makes it about the same at every level: noise seen at
+//!   40 requests/s is not applied at full size to a forecast of 0.
+//! - **Conditioned on the level.** An error weighs by how close the level it was forecast at
+//!   is to the level forecast now (a Gaussian kernel in `√f`, of width
+//!   `max(`[`LEVEL_BANDWIDTH_MIN`]`, `[`LEVEL_BANDWIDTH_FRACTION`]` · √f)`, cut off at
+//!   [`KERNEL_CUTOFF`] widths): a surge seen from a
+//!   low level is a risk at that level, not a reason to expect a second surge on top of the
+//!   first. When the errors near the current level weigh less than [`MIN_EFFECTIVE_ERRORS`]
+//!   in total (a level seen rarely or never in the window), every error gets an equal share
+//!   of the difference: the less the planner has seen of a level, the more it assumes that
+//!   anything it has seen elsewhere may happen there.
+//! - **The upper tail kept exactly.** The scenarios are the errors sorted and grouped from the
+//!   largest down in groups of 1, 2, 4, 8, ... errors, each represented by its weighted mean:
+//!   the largest error of a window of `W` keeps its own weight instead of being averaged away
+//!   with smaller ones (averaging a rare surge away would price the planner's worst case, a
+//!   surge it has no containers for, as a mild one).
+//!
+//! Everything is deterministic; each observation costs `O(1)` and each summary `O(W log W)`.
+
+use super::dp::{Prices, StageCosts, ViolationColumns};
+use std::collections::VecDeque;
+
+/// Smallest kernel width, in square roots of requests per second.
+pub const LEVEL_BANDWIDTH_MIN: f64 = 0.5;
+/// Kernel width relative to `√f`: levels within about ±30% weigh more than half.
+pub const LEVEL_BANDWIDTH_FRACTION: f64 = 0.15;
+/// The kernel is cut off beyond this many widths (an error from a level that far weighs 0).
+pub const KERNEL_CUTOFF: f64 = 3.0;
+/// The least total weight the errors near a level must have; short of it, every error gets an
+/// equal share of the difference.
+pub const MIN_EFFECTIVE_ERRORS: f64 = 30.0;
+
+/// One forecast error: the square root of the level forecast, and `√y − √f`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Error {
+    root_level: f64,
+    root_error: f64,
+}
+
+/// Forecast errors at a fixed lead time over a sliding window.
+#[derive(Clone, Debug)]
+pub struct LeadErrors {
+    window: usize,
+    /// Forecasts waiting for their observation: (interval index, forecast), in index order.
+    pending: VecDeque<(u64, f64)>,
+    errors: VecDeque<Error>,
+    /// Index of the next observation.
+    next: u64,
+}
+
+fn root(x: f64) -> f64 {
+    x.max(0.0).sqrt()
+}
+
+impl LeadErrors {
+    /// Keeps the last `window` errors (at least 1).
+    pub fn new(window: usize) -> LeadErrors {
+        LeadErrors {
+            window: window.max(1),
+            pending: VecDeque::new(),
+            errors: VecDeque::new(),
+            next: 0,
+        }
+    }
+
+    /// Feeds the observation of the next interval (interval indices count observations from
+    /// 0), and records its error if a forecast of it was recorded.
+    pub fn observe(&mut self, y: f64) {
+        let i = self.next;
+        while let Some(&(j, f)) = self.pending.front() {
+            if j > i {
+                break;
+            }
+            self.pending.pop_front();
+            if j == i {
+                if self.errors.len() == self.window {
+                    self.errors.pop_front();
+                }
+                self.errors.push_back(Error {
+                    root_level: root(f),
+                    root_error: root(y) - root(f),
+                });
+            }
+        }
+        self.next += 1;
+    }
+
+    /// Records a forecast of the interval `ahead` intervals after the last observation
+    /// (`ahead ≥ 1`; all forecasts recorded should use the same `ahead`).
+    pub fn record(&mut self, ahead: usize, forecast: f64) {
+        let target = self.next + ahead.max(1) as u64 - 1;
+        self.pending.push_back((target, forecast));
+    }
+
+    /// Errors in the window as (level forecast, rate observed), oldest first.
+    pub fn pairs(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.errors.iter().map(|e| {
+            let y = e.root_level + e.root_error;
+            (e.root_level * e.root_level, y * y)
+        })
+    }
+
+    /// Number of errors in the window.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Root mean square of the errors in square-root scale (0 when there are none).
+    pub fn root_rms(&self) -> f64 {
+        if self.errors.is_empty() {
+            return 0.0;
+        }
+        let sum: f64 = self
+            .errors
+            .iter()
+            .map(|e| e.root_error * e.root_error)
+            .sum();
+        (sum / self.errors.len() as f64).sqrt()
+    }
+
+    /// The kernel weight of each error for a forecast of `level`, topped up evenly to a total
+    /// of [`MIN_EFFECTIVE_ERRORS`] (or of every error, if fewer) when the errors near `level`
+    /// weigh less (see the module documentation).
+    fn weights(&self, level: f64) -> Vec<f64> {
+        let r = root(level);
+        let h = (LEVEL_BANDWIDTH_FRACTION * r).max(LEVEL_BANDWIDTH_MIN);
+        let w: Vec<f64> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let z = (e.root_level - r) / h;
+                if z.abs() > KERNEL_CUTOFF {
+                    0.0
+                } else {
+                    (-0.5 * z * z).exp()
+                }
+            })
+            .collect();
+        let target = MIN_EFFECTIVE_ERRORS.min(w.len() as f64);
+        let total: f64 = w.iter().sum();
+        if total >= target {
+            return w;
+        }
+        let share = (target - total) / w.len() as f64;
+        w.into_iter().map(|x| x + share).collect()
+    }
+
+    /// The errors, for a forecast of `level`, as weighted scenarios `(root error, weight)`
+    /// with weights summing to 1: sorted, then cut from the largest down into groups of 1, 2,
+    /// 4, 8, ... errors (the rest, at the bottom, one group), each represented by its weighted
+    /// mean and weighing its share of the kernel weight. Errors of zero weight are left out.
+    /// `[(0, 1)]` when there are none. A scenario's rate at a forecast `f` is
+    /// [`scenario_rate`]`(f, root error)`.
+    pub fn scenarios(&self, level: f64) -> Vec<(f64, f64)> {
+        let w = self.weights(level);
+        let mut sorted: Vec<(f64, f64)> = self
+            .errors
+            .iter()
+            .zip(&w)
+            .filter(|&(_, &w)| w > 0.0)
+            .map(|(e, &w)| (e.root_error, w))
+            .collect();
+        let total: f64 = sorted.iter().map(|x| x.1).sum();
+        if sorted.is_empty() || total <= 0.0 {
+            return vec![(0.0, 1.0)];
+        }
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out = Vec::new();
+        let mut end = sorted.len();
+        let mut size = 1;
+        while end > 0 {
+            let take = if end <= 2 * size { end } else { size };
+            let group = &sorted[end - take..end];
+            let weight: f64 = group.iter().map(|x| x.1).sum();
+            if weight > 0.0 {
+                let mean = group.iter().map(|x| x.0 * x.1).sum::<f64>() / weight;
+                out.push((mean, weight / total));
+            }
+            end -= take;
+            size *= 2;
+        }
+        out
+    }
+}
+
+/// The rate of a scenario: the forecast `f` moved by `root_error` in square-root scale,
+/// `(√f + e)²`, and 0 when that goes below zero.
+pub fn scenario_rate(f: f64, root_error: f64) -> f64 {
+    let r = root(f) + root_error;
+    if r <= 0.0 { 0.0 } else { r * r }
+}
+
+/// Stage costs averaged over forecast scenarios: step `t` costs the weighted mean over
+/// `scenarios` `(root error, weight)` of the stage cost at
+/// [`scenario_rate`]`(rates[t], e) + extra[t]` (`extra` is load known for certain, such as a
+/// backlog; missing entries are 0).
+pub struct ExpectedCosts<'a, V> {
+    pub rates: &'a [f64],
+    pub extra: &'a [f64],
+    pub scenarios: &'a [(f64, f64)],
+    pub violations: &'a V,
+    pub prices: Prices,
+    /// The last row computed, reused while the rates stay the same (flat forecasts).
+    cache: Option<(f64, f64, u32, Vec<f64>)>,
+    scratch: Vec<f64>,
+}
+
+impl<'a, V: ViolationColumns> ExpectedCosts<'a, V> {
+    pub fn new(
+        rates: &'a [f64],
+        extra: &'a [f64],
+        scenarios: &'a [(f64, f64)],
+        violations: &'a V,
+        prices: Prices,
+    ) -> Self {
+        ExpectedCosts {
+            rates,
+            extra,
+            scenarios,
+            violations,
+            prices,
+            cache: None,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<V: ViolationColumns> StageCosts for ExpectedCosts<'_, V> {
+    fn fill(&mut self, t: usize, first: u32, out: &mut [f64]) {
+        let rate = self.rates[t];
+        let extra = self.extra.get(t).copied().unwrap_or(0.0);
+        if let Some((r, x, f, row)) = &self.cache
+            && *r == rate
+            && *x == extra
+            && *f == first
+            && row.len() == out.len()
+        {
+            out.copy_from_slice(row);
+            return;
+        }
+        out.fill(0.0);
+        self.scratch.resize(out.len(), 0.0);
+        for &(e, w) in self.scenarios {
+            self.prices.fill_stage(
+                self.violations,
+                scenario_rate(rate, e) + extra,
+                first,
+                &mut self.scratch,
+            );
+            for (acc, v) in out.iter_mut().zip(&self.scratch) {
+                *acc += w * v;
+            }
+        }
+        self.cache = Some((rate, extra, first, out.to_vec()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(e: &mut LeadErrors, pairs: &[(f64, f64)]) {
+        for &(f, y) in pairs {
+            e.record(1, f);
+            e.observe(y);
+        }
+    }
+
+    #[test]
+    fn errors_pair_each_forecast_with_its_observation() {
+        let mut e = LeadErrors::new(10);
+        // Forecasts two intervals ahead of the last observation.
+        e.observe(1.0); // interval 0
+        e.record(2, 4.0); // for interval 2
+        e.observe(2.0); // interval 1: no forecast of it
+        e.record(2, 9.0); // for interval 3
+        assert!(e.is_empty());
+        e.observe(1.0); // interval 2: forecast 4, observed 1
+        e.record(2, 7.0);
+        e.observe(16.0); // interval 3: forecast 9, observed 16
+        assert_eq!(e.pairs().collect::<Vec<_>>(), vec![(4.0, 1.0), (9.0, 16.0)]);
+    }
+
+    #[test]
+    fn the_window_keeps_the_latest_errors() {
+        let mut e = LeadErrors::new(3);
+        let pairs: Vec<(f64, f64)> = (0..10).map(|i| (0.0, (i * i) as f64)).collect();
+        feed(&mut e, &pairs);
+        let kept: Vec<f64> = e.pairs().map(|p| p.1).collect();
+        assert_eq!(kept, vec![49.0, 64.0, 81.0]);
+    }
+
+    #[test]
+    fn scenarios_keep_the_largest_errors_and_group_the_rest() {
+        // Seven errors at the same level (all weigh 1); root errors 3, -1, 2, 0, 5, 1, 1.5.
+        let mut e = LeadErrors::new(100);
+        let r: [f64; 7] = [3.0, -1.0, 2.0, 0.0, 5.0, 1.0, 1.5];
+        let pairs: Vec<(f64, f64)> = r.iter().map(|x| (25.0, (5.0 + x) * (5.0 + x))).collect();
+        feed(&mut e, &pairs);
+        // Sorted: -1 0 1 1.5 2 3 5; groups from the top: {5}, {3, 2}, {1.5, 1, 0, -1}.
+        let w = 1.0 / 7.0;
+        let s = e.scenarios(25.0);
+        let want = [(5.0, w), (2.5, 2.0 * w), (0.375, 4.0 * w)];
+        assert_eq!(s.len(), 3);
+        for (a, b) in s.iter().zip(want) {
+            assert!(
+                (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-12,
+                "{s:?}"
+            );
+        }
+        assert_eq!(LeadErrors::new(5).scenarios(3.0), vec![(0.0, 1.0)]);
+        // A window of 720 errors gives 9 groups, the last holding the bottom 465.
+        let mut e = LeadErrors::new(720);
+        let pairs: Vec<(f64, f64)> = (0..720).map(|i| (0.0, (i * i) as f64)).collect();
+        feed(&mut e, &pairs);
+        let s = e.scenarios(0.0);
+        assert_eq!(s.len(), 9);
+        assert!((s[0].0 - 719.0).abs() < 1e-9 && (s[0].1 - 1.0 / 720.0).abs() < 1e-15);
+        assert!((s.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn errors_weigh_by_how_close_their_level_is() {
+        // Noise around 400/s, and surges from 0 to 100/s.
+        let mut e = LeadErrors::new(1000);
+        let mut pairs = Vec::new();
+        for i in 0..100 {
+            let noise = if i % 2 == 0 { 21.0 } else { 19.0 };
+            pairs.push((400.0, noise * noise));
+            pairs.push((0.0, if i % 10 == 0 { 100.0 } else { 0.0 }));
+        }
+        feed(&mut e, &pairs);
+        // At 0/s the scenarios are the surges (10 of 100, root error 10) and zeros; the noise
+        // at 400/s (root errors ±1) is too far away to count.
+        let s = e.scenarios(0.0);
+        assert_eq!(s[0], (10.0, 0.01));
+        let mean: f64 = s.iter().map(|x| x.0 * x.1).sum();
+        assert!((mean - 1.0).abs() < 1e-9, "{s:?}");
+        assert!(s.iter().all(|x| x.0 >= 0.0), "{s:?}");
+        // At 400/s only the noise counts: the largest scenario is 21²/s.
+        let s = e.scenarios(400.0);
+        assert!((scenario_rate(400.0, s[0].0) - 441.0).abs() < 1e-6, "{s:?}");
+        // A level never seen uses every error alike.
+        let s = e.scenarios(10_000.0);
+        let total: f64 = s.iter().map(|x| x.1).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        // Its mean is the mean of every error (surges 10 × 10 of 200, noise ±1).
+        let mean: f64 = s.iter().map(|x| x.0 * x.1).sum();
+        assert!((mean - 0.5).abs() < 1e-9, "{s:?}");
+        assert!((s[0].0 - 10.0).abs() < 1e-12 && (s[0].1 - 1.0 / 200.0).abs() < 1e-12);
+        // A level seen a little (10 errors at 400/s weigh less than 30): each error gets an
+        // equal share of the difference, 20/110, so a surge from 0/s weighs 20/110/30.
+        let mut e = LeadErrors::new(1000);
+        let mut pairs = vec![(400.0, 400.0); 10];
+        pairs.extend(vec![(0.0, 0.0); 90]);
+        pairs.extend(vec![(0.0, 100.0); 10]);
+        feed(&mut e, &pairs);
+        let s = e.scenarios(400.0);
+        assert!((s[0].1 - 20.0 / 110.0 / 30.0).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn scenario_rates_move_in_square_root_scale() {
+        assert_eq!(scenario_rate(16.0, 1.0), 25.0);
+        assert_eq!(scenario_rate(16.0, -5.0), 0.0);
+        assert_eq!(scenario_rate(-3.0, 2.0), 4.0);
+    }
+
+    #[test]
+    fn expected_costs_average_the_stage_costs_of_each_scenario() {
+        struct Linear;
+        impl ViolationColumns for Linear {
+            fn fill(&self, rate: f64, first: u32, out: &mut [f64]) {
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = (rate / 100.0 / (first as f64 + i as f64 + 1.0)).min(1.0);
+                }
+            }
+        }
+        let prices = Prices {
+            interval_s: 10.0,
+            replica_hour: 3.6,
+            violation_penalty: 0.5,
+        };
+        let rates = [16.0, 16.0, 49.0];
+        let extra = [0.0, 7.0];
+        let scenarios = [(-5.0, 0.25), (1.0, 0.75)];
+        let mut costs = ExpectedCosts::new(&rates, &extra, &scenarios, &Linear, prices);
+        for (t, &rate) in rates.iter().enumerate() {
+            let mut row = [0.0; 3];
+            costs.fill(t, 1, &mut row);
+            for (i, &v) in row.iter().enumerate() {
+                let n = 1 + i as u32;
+                let stage = |r: f64| {
+                    let mut c = [0.0];
+                    prices.fill_stage(&Linear, r, n, &mut c);
+                    c[0]
+                };
+                let root = rate.sqrt();
+                let x = if t == 1 { 7.0 } else { 0.0 };
+                let want = 0.25 * stage(((root - 5.0).max(0.0)).powi(2) + x)
+                    + 0.75 * stage((root + 1.0).powi(2) + x);
+                assert!((v - want).abs() < 1e-12, "t={t} n={n}: {v} vs {want}");
+            }
+        }
+    }
+}
