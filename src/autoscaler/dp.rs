@@ -7,9 +7,12 @@
 //! (IEEE CLOUD 2011): forecast the load over a horizon, plan the cheapest capacity for it,
 //! apply the first step, repeat.
 //!
-//! Rules. Every planning step (the scenario's `interval`), at its tick:
-//! 1. observe the arrival rate of the step that just ended, from the cluster's arrival counter
-//!    (what a load balancer counts; nothing about the future), and feed it to the forecaster;
+//! Rules. The planner reads the cluster's arrival counter (what a load balancer counts; nothing
+//! about the future) every second ([`super::planning::OBSERVATION_S`]; every step if the step
+//! is not a whole number of seconds) and decides once per planning step (the scenario's
+//! `interval`), at its tick:
+//! 1. feed the arrival rate of the step that just ended to the forecaster, and compare the
+//!    rate of each second of it with the forecast made for it (see 3);
 //! 2. forecast the next `horizon` steps; add to the first step the plan controls (the
 //!    start-up delay `d` steps ahead) the backlog it will find, spread over that step: the
 //!    requests waiting now (`Observation::queued`, what a load balancer or activator
@@ -18,9 +21,10 @@
 //!    assumed to drain before then: with per-container queues it stays on the containers
 //!    that hold it, whatever joins them;
 //! 3. price each step as the expected stage cost over the recent forecast errors at the lead
-//!    time `d + 1` ([`crate::planner::uncertainty`]: the last hour of errors, in square-root
-//!    scale, weighted by how close the level they were made at is to the level forecast now,
-//!    the largest kept individually), with the forecast first raised by `margin` times the
+//!    time `d + 1` ([`crate::planner::uncertainty`]: the last hour of errors, one per second,
+//!    so that they hold how the rate varies within a step as well as between steps; in
+//!    square-root scale, weighted by how close the level they were made at is to the level
+//!    forecast now, the largest kept individually), with the forecast first raised by `margin` times the
 //!    root mean square of those errors (in square-root scale); the stage cost is replica cost
 //!    plus expected SLO-violation penalty from the calibrated violation model;
 //! 4. plan by backward induction over those steps from the current state (the containers
@@ -30,15 +34,20 @@
 //!    policy).
 //!
 //!
-//! Like Knative's activator, a request that arrives while no container is ready or starting
-//! triggers an extra decision at once (a "poke"): the planner plans again on its current
-//! forecast with that request in the backlog, without observing a step. This is what scales
-//! from zero.
+//! Between steps the planner plans again at once (event-triggered model-predictive control)
+//! in two cases, without feeding the forecaster:
+//! - a request arrives while no container is ready or starting (Knative's activator "poke"):
+//!   it plans on its current forecast with that request in the backlog; this is what scales
+//!   from zero;
+//! - at an observation, more requests are waiting than the ready containers have slots (a
+//!   surge the step's plan did not expect): it plans on its forecast raised to the rate of the
+//!   last [`SURGE_WINDOW`] seconds, with the backlog. Without this a surge would wait up to a
+//!   whole step to be seen.
 //!
 //! Defaults (and why, with the figures, in `docs/planner.md`): see [`DEFAULT_FORECASTER`],
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
 
-use super::planning::{Planning, observed_rate};
+use super::planning::{Planning, observation_period, observed_rate};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
@@ -49,7 +58,7 @@ use crate::scenario::Scenario;
 use crate::time::SimDuration;
 
 /// Default forecaster name.
-pub const DEFAULT_FORECASTER: &str = "last";
+pub const DEFAULT_FORECASTER: &str = "ewma";
 /// Default horizon, seconds.
 pub const DEFAULT_HORIZON_S: u64 = 600;
 /// Default safety margin, in root-mean-square forecast errors (square-root scale) added to
@@ -57,6 +66,9 @@ pub const DEFAULT_HORIZON_S: u64 = 600;
 pub const DEFAULT_MARGIN: f64 = 0.0;
 /// Default season of the seasonal forecasters, seconds (one day).
 pub const DEFAULT_SEASON_S: u64 = 86_400;
+/// Seconds of arrivals that estimate the current rate when a surge triggers a plan between
+/// steps.
+pub const SURGE_WINDOW: usize = 5;
 /// How far back the forecast errors are kept, seconds.
 pub const ERROR_WINDOW_S: u64 = 3600;
 
@@ -89,9 +101,15 @@ pub struct Dp {
     container_rate: f64,
     /// Load known for certain per step (the backlog), requests per second.
     extra: Vec<f64>,
+    /// How often the arrival counter is read.
+    observe: SimDuration,
+    /// The arrival rates of the observation periods of the current step so far.
+    parts: Vec<f64>,
     last_arrivals: u64,
-    /// When the next regular tick is due (earlier calls are activator pokes).
-    next_tick: u64,
+    /// When the next observation is due (earlier calls are activator pokes).
+    next_observation: u64,
+    /// When the next planning step starts.
+    next_step: u64,
     forecast: Vec<f64>,
 }
 
@@ -102,15 +120,21 @@ impl Dp {
         let model = planner_model(sc, params.model)?;
         let forecaster = Forecaster::new(params.forecaster)
             .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
-        let window = ERROR_WINDOW_S.div_ceil(planning.step.as_secs_f64().ceil().max(1.0) as u64);
+        let (observe, parts) = observation_period(planning.step);
+        let window = (ERROR_WINDOW_S as f64 / observe.as_secs_f64())
+            .ceil()
+            .max(1.0) as usize;
         Ok(Dp {
             margin: params.margin,
             forecaster,
-            errors: LeadErrors::new(window as usize),
+            errors: LeadErrors::new(window),
             model,
             container_rate: f64::from(sc.cluster.concurrency.max(1)) / sc.service.mean_s(),
+            observe,
+            parts: Vec::with_capacity(parts),
             last_arrivals: 0,
-            next_tick: planning.step.0,
+            next_observation: observe.0,
+            next_step: planning.step.0,
             forecast: vec![0.0; params.horizon_steps(&planning)],
             extra: vec![0.0; params.horizon_steps(&planning)],
             planning,
@@ -120,7 +144,7 @@ impl Dp {
 
 impl Autoscaler for Dp {
     fn tick_interval(&self) -> SimDuration {
-        self.planning.step
+        self.observe
     }
 
     fn ticks_on_buffered_request(&self) -> bool {
@@ -129,18 +153,44 @@ impl Autoscaler for Dp {
 
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
         let d = self.planning.delay_steps;
-        if obs.now.0 >= self.next_tick {
+        let now = obs.now.0;
+        if now >= self.next_observation {
+            self.next_observation = now.saturating_add(self.observe.0);
+            let rate = observed_rate(obs, &mut self.last_arrivals, self.observe);
+            self.parts.push(rate);
+            if now < self.next_step {
+                // Between planning steps: plan again at once only if requests pile up.
+                if obs.queued <= obs.ready.saturating_mul(obs.concurrency) {
+                    return Decision::Keep;
+                }
+                self.forecaster.forecast(&mut self.forecast);
+                let recent = &self.parts[self.parts.len().saturating_sub(SURGE_WINDOW)..];
+                let now_rate = recent.iter().sum::<f64>() / recent.len() as f64;
+                for f in &mut self.forecast {
+                    *f = f.max(now_rate);
+                }
+                return self.plan(obs);
+            }
             // A planning step: observe the step that just ended.
-            self.next_tick = obs.now.0.saturating_add(self.planning.step.0);
-            let rate = observed_rate(obs, &mut self.last_arrivals, self.planning.step);
-            self.forecaster.observe(rate);
-            self.errors.observe(rate);
+            self.next_step = now.saturating_add(self.planning.step.0);
+            let mean = self.parts.iter().sum::<f64>() / self.parts.len() as f64;
+            self.forecaster.observe(mean);
+            self.errors.observe_parts(&self.parts);
+            self.parts.clear();
             self.forecaster.forecast(&mut self.forecast);
             self.errors.record(d + 1, self.forecast[d]);
         } else {
             // A poke: a request found no container. Plan again now on the same forecast.
             self.forecaster.forecast(&mut self.forecast);
         }
+        self.plan(obs)
+    }
+}
+
+impl Dp {
+    /// Plans from the current state on `self.forecast` and returns the first decision.
+    fn plan(&mut self, obs: &Observation<'_>) -> Decision {
+        let d = self.planning.delay_steps;
         let committed = self.planning.committed(obs);
         let step_s = self.planning.step.as_secs_f64();
         let backlog = committed
@@ -219,40 +269,69 @@ mod tests {
 
     #[test]
     fn steady_load_settles_on_the_cheapest_count() {
-        // At 10/s with 100 ms exponential service the load is 1 Erlang; the planner settles on
-        // the count that minimises replica cost plus expected penalty under the M/M/c model.
+        // At 10/s with 100 ms exponential service the load is 1 Erlang; on a load it forecasts
+        // exactly, the planner settles on the count that minimises replica cost plus expected
+        // penalty under the M/M/c model (exact here: shared queue, exponential service).
         let sc = scenario("initial_replicas = 1");
         let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
             panic!("a dp policy")
         };
         let mut dp = Dp::new(params, &sc).unwrap();
-        let planning = Planning::of(&sc);
         let model = crate::planner::queueing::ViolationModel::new(
             &sc.service,
             1,
             crate::planner::queueing::Dispatch::Shared,
             0.5,
         );
+        let cost =
+            |n: u32| n as f64 * 60.0 * 0.04 / 3600.0 + 1e-4 * 600.0 * model.probability(10.0, n);
         let best = (1..=50u32)
-            .min_by(|&a, &b| {
-                let cost = |n: u32| {
-                    n as f64 * 60.0 * 0.04 / 3600.0 + 1e-4 * 600.0 * model.probability(10.0, n)
-                };
-                cost(a).total_cmp(&cost(b))
-            })
+            .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
             .unwrap();
         let mut c = Cluster::new(1, 1);
         c.max_replicas = 50;
-        let mut asked = 0;
-        for _ in 0..10 {
-            c.run_with_queue(60.0, &[], 0.0, 600);
-            if let Decision::Desired(n) = dp.tick(&c.obs()) {
-                asked = n;
-                c.apply(Decision::Desired(n));
-                c.make_all_ready();
+        let mut asked = Vec::new();
+        for second in 1..=600 {
+            c.run_with_queue(1.0, &[], 0.0, 10);
+            match dp.tick(&c.obs()) {
+                Decision::Desired(n) => {
+                    assert_eq!(second % 60, 0, "decides only at planning steps");
+                    asked.push(n);
+                    c.apply(Decision::Desired(n));
+                    c.make_all_ready();
+                }
+                Decision::Keep => assert_ne!(second % 60, 0),
             }
         }
-        assert_eq!(planning.delay_steps, 2);
-        assert_eq!(asked, best);
+        assert_eq!(asked.len(), 10);
+        assert!(asked.iter().all(|&n| n == best), "{asked:?}, best {best}");
+    }
+
+    #[test]
+    fn requests_piling_up_between_steps_trigger_a_plan_at_once() {
+        let sc = scenario("initial_replicas = 2");
+        let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
+            panic!("a dp policy")
+        };
+        let mut dp = Dp::new(params, &sc).unwrap();
+        let mut c = Cluster::new(1, 2);
+        c.max_replicas = 50;
+        // A quiet first step, then 100/s with a queue building 5 s into the second step.
+        for _ in 0..60 {
+            c.run_with_queue(1.0, &[], 0.0, 1);
+            let _ = dp.tick(&c.obs());
+        }
+        for second in 1..=5 {
+            c.run_with_queue(1.0, &[1.0, 1.0], 0.0, 100);
+            assert_eq!(dp.tick(&c.obs()), Decision::Keep, "second {second}");
+        }
+        c.run_with_queue(1.0, &[1.0, 1.0], 3.0, 100);
+        let mut obs = c.obs();
+        obs.queued = 3;
+        // 100/s is 10 Erlangs: the plan asks for well over 10 containers now.
+        match dp.tick(&obs) {
+            Decision::Desired(n) => assert!(n > 10, "{n}"),
+            Decision::Keep => panic!("a surge is planned for at once"),
+        }
     }
 }

@@ -8,9 +8,11 @@
 //!
 //! Rules. When the run is built, the oracle opens the replication's own arrival stream (the
 //! same `arrivals` stream the simulation replays, so the same requests), counts the arrivals
-//! of every planning step (the scenario's `interval`) up to `duration`, and plans the whole run
-//! by backward induction on those true rates: replica cost plus expected SLO-violation penalty
-//! (calibrated violation model) plus switching costs, from the initial cluster. Its first
+//! of every second of every planning step (the scenario's `interval`; every step when it is not
+//! a whole number of seconds) up to `duration`, and plans the whole run by backward induction
+//! on those true rates: replica cost plus expected SLO-violation penalty (calibrated violation
+//! model, each step priced by the pointwise stationary approximation over its seconds, see
+//! [`PointwiseCosts`]) plus switching costs, from the initial cluster. Its first
 //! decision is at the first tick, one step into the run (no policy acts earlier), so the plan
 //! covers steps 1 onwards. At the tick of step `t` it asks for the most containers the plan
 //! needs over steps `t..=t + d` (`d` the start-up delay in steps, see
@@ -24,11 +26,12 @@
 //! Optimal under the planner's model, not necessarily in the simulator: the model uses the
 //! stationary violation probability of each step's mean rate.
 
-use super::planning::{Planning, initial_replicas};
+use super::planning::{Planning, initial_replicas, observation_period};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, planner_model};
-use crate::planner::dp::{Plan, PlanInput, RateCosts, desired_totals, plan};
+use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
+use crate::planner::uncertainty::PointwiseCosts;
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
@@ -40,11 +43,11 @@ pub struct OracleParams {
     pub model: ModelKind,
 }
 
-/// The true arrival rate (per second) of every planning step of replication `replication`
-/// of `sc`: arrivals of the replication's own stream counted per `interval` up to `duration`
-/// (the last step may be shorter; its rate is over its own length).
-pub fn true_rates(sc: &Scenario, replication: u32) -> Result<Vec<f64>, Error> {
-    let step = sc.interval.0.max(1);
+/// The true arrival rates (per second) of replication `replication` of `sc`: the
+/// replication's own arrival stream counted per `period` up to `duration` (the last period may
+/// be shorter; its rate is over its own length).
+pub fn true_rates(sc: &Scenario, replication: u32, period: SimDuration) -> Result<Vec<f64>, Error> {
+    let step = period.0.max(1);
     let end = sc.duration.0;
     let steps = end.div_ceil(step) as usize;
     let mut counts = vec![0u64; steps];
@@ -75,8 +78,8 @@ pub fn true_rates(sc: &Scenario, replication: u32) -> Result<Vec<f64>, Error> {
         .collect())
 }
 
-/// The oracle's plan for replication `replication` of `sc` and the rates it planned on: the
-/// plan covers steps `1..` (index 0 of `replicas` is step 1).
+/// The oracle's plan for replication `replication` of `sc`, and the true rate of every step
+/// it planned on: the plan covers steps `1..` (index 0 of `replicas` is step 1).
 pub fn oracle_plan(
     params: &OracleParams,
     sc: &Scenario,
@@ -84,23 +87,33 @@ pub fn oracle_plan(
     initial: u32,
 ) -> Result<(Plan, Vec<f64>), Error> {
     let planning = Planning::of(sc);
-    let rates = true_rates(sc, replication)?;
+    let (period, parts) = observation_period(planning.step);
+    let mut fine = true_rates(sc, replication, period)?;
+    // Whole steps only: pad the last one (a step cut short by the end of the run) with its
+    // own mean, so that its rate is over its own length.
+    let steps = fine.len().div_ceil(parts);
+    let cut = steps * parts - fine.len();
+    if cut > 0 {
+        let have = &fine[(steps - 1) * parts..];
+        let mean = have.iter().sum::<f64>() / have.len() as f64;
+        fine.extend(std::iter::repeat_n(mean, cut));
+    }
+    let rates: Vec<f64> = fine
+        .chunks(parts)
+        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+        .collect();
     let model = planner_model(sc, params.model)?;
-    let future = rates.get(1..).unwrap_or(&[]);
+    let future = fine.get(parts..).unwrap_or(&[]);
     let committed = vec![initial; planning.delay_steps];
     let input = PlanInput {
-        intervals: future.len(),
+        intervals: future.len() / parts,
         min_replicas: planning.min_replicas,
         max_replicas: planning.max_replicas,
         initial,
         committed: &committed,
         switching: planning.switching,
     };
-    let mut costs = RateCosts {
-        rates: future,
-        violations: &model,
-        prices: planning.prices,
-    };
+    let mut costs = PointwiseCosts::new(future, parts, &model, planning.prices);
     let plan = plan(&input, &mut costs)
         .map_err(|e| Error::Other(format!("the oracle cannot plan: {e}")))?;
     Ok((plan, rates))

@@ -81,6 +81,20 @@ impl Planning {
     }
 }
 
+/// How often the planners read the arrival counter within a planning step.
+pub const OBSERVATION_S: u64 = 1;
+
+/// The observation period within a step of length `step`, and how many fit in a step: one
+/// second when the step is a whole number of seconds, else the step itself.
+pub fn observation_period(step: SimDuration) -> (SimDuration, usize) {
+    let sec = OBSERVATION_S * crate::time::NANOS_PER_SEC;
+    if step.0 >= sec && step.0.is_multiple_of(sec) {
+        (SimDuration(sec), (step.0 / sec) as usize)
+    } else {
+        (step, 1)
+    }
+}
+
 /// The arrival rate (per second) of the step that just ended, from the cumulative arrival
 /// counter: what a load balancer can count. `last` holds the counter at the previous tick.
 pub fn observed_rate(obs: &Observation<'_>, last: &mut u64, step: SimDuration) -> f64 {

@@ -22,8 +22,8 @@
 //!   `max(`[`LEVEL_BANDWIDTH_MIN`]`, `[`LEVEL_BANDWIDTH_FRACTION`]` · √f)`, cut off at
 //!   [`KERNEL_CUTOFF`] widths): a surge seen from a
 //!   low level is a risk at that level, not a reason to expect a second surge on top of the
-//!   first. When the errors near the current level weigh less than [`MIN_EFFECTIVE_ERRORS`]
-//!   in total (a level seen rarely or never in the window), every error gets an equal share
+//!   first. When the errors near the current level weigh less than
+//!   [`MIN_EFFECTIVE_INTERVALS`] intervals' worth in total (a level seen rarely or never in the window), every error gets an equal share
 //!   of the difference: the less the planner has seen of a level, the more it assumes that
 //!   anything it has seen elsewhere may happen there.
 //! - **The upper tail kept exactly.** The scenarios are the errors sorted and grouped from the
@@ -43,9 +43,9 @@ pub const LEVEL_BANDWIDTH_MIN: f64 = 0.5;
 pub const LEVEL_BANDWIDTH_FRACTION: f64 = 0.15;
 /// The kernel is cut off beyond this many widths (an error from a level that far weighs 0).
 pub const KERNEL_CUTOFF: f64 = 3.0;
-/// The least total weight the errors near a level must have; short of it, every error gets an
-/// equal share of the difference.
-pub const MIN_EFFECTIVE_ERRORS: f64 = 30.0;
+/// The least total weight (in intervals) the errors near a level must have; short of it,
+/// every error gets an equal share of the difference.
+pub const MIN_EFFECTIVE_INTERVALS: f64 = 30.0;
 
 /// One forecast error: the square root of the level forecast, and `√y − √f`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,6 +58,8 @@ struct Error {
 #[derive(Clone, Debug)]
 pub struct LeadErrors {
     window: usize,
+    /// Errors recorded per interval (its parts).
+    per_interval: usize,
     /// Forecasts waiting for their observation: (interval index, forecast), in index order.
     pending: VecDeque<(u64, f64)>,
     errors: VecDeque<Error>,
@@ -74,6 +76,7 @@ impl LeadErrors {
     pub fn new(window: usize) -> LeadErrors {
         LeadErrors {
             window: window.max(1),
+            per_interval: 1,
             pending: VecDeque::new(),
             errors: VecDeque::new(),
             next: 0,
@@ -83,6 +86,15 @@ impl LeadErrors {
     /// Feeds the observation of the next interval (interval indices count observations from
     /// 0), and records its error if a forecast of it was recorded.
     pub fn observe(&mut self, y: f64) {
+        self.observe_parts(&[y]);
+    }
+
+    /// Feeds the observation of the next interval as the rates of its equal parts (the
+    /// interval's rate is their mean), and records one error per part, each against the
+    /// forecast of the whole interval: the errors then also hold how the rate varies within an
+    /// interval.
+    pub fn observe_parts(&mut self, parts: &[f64]) {
+        self.per_interval = parts.len().max(1);
         let i = self.next;
         while let Some(&(j, f)) = self.pending.front() {
             if j > i {
@@ -90,13 +102,15 @@ impl LeadErrors {
             }
             self.pending.pop_front();
             if j == i {
-                if self.errors.len() == self.window {
-                    self.errors.pop_front();
+                for &y in parts {
+                    if self.errors.len() == self.window {
+                        self.errors.pop_front();
+                    }
+                    self.errors.push_back(Error {
+                        root_level: root(f),
+                        root_error: root(y) - root(f),
+                    });
                 }
-                self.errors.push_back(Error {
-                    root_level: root(f),
-                    root_error: root(y) - root(f),
-                });
             }
         }
         self.next += 1;
@@ -140,8 +154,8 @@ impl LeadErrors {
     }
 
     /// The kernel weight of each error for a forecast of `level`, topped up evenly to a total
-    /// of [`MIN_EFFECTIVE_ERRORS`] (or of every error, if fewer) when the errors near `level`
-    /// weigh less (see the module documentation).
+    /// of [`MIN_EFFECTIVE_INTERVALS`] intervals' worth (or of every error, if fewer) when the
+    /// errors near `level` weigh less (see the module documentation).
     fn weights(&self, level: f64) -> Vec<f64> {
         let r = root(level);
         let h = (LEVEL_BANDWIDTH_FRACTION * r).max(LEVEL_BANDWIDTH_MIN);
@@ -157,7 +171,7 @@ impl LeadErrors {
                 }
             })
             .collect();
-        let target = MIN_EFFECTIVE_ERRORS.min(w.len() as f64);
+        let target = (MIN_EFFECTIVE_INTERVALS * self.per_interval as f64).min(w.len() as f64);
         let total: f64 = w.iter().sum();
         if total >= target {
             return w;
@@ -276,6 +290,55 @@ impl<V: ViolationColumns> StageCosts for ExpectedCosts<'_, V> {
     }
 }
 
+/// Stage costs of intervals whose rate varies within them, by the pointwise stationary
+/// approximation (Green and Kolesar, "The pointwise stationary approximation for queues with
+/// nonstationary arrivals", Management Science 1991): interval `t` is cut into `parts` equal
+/// parts with known rates `rates[t · parts .. (t + 1) · parts]`, and its stage cost is the mean
+/// over its parts of the stage cost at each part's rate, as if the queue settled at each part's
+/// rate. Exact when the rate is constant; otherwise it prices each burst at the violations a
+/// cluster shows at that rate, which a short burst does not have time to reach (an upper
+/// estimate). Stage costs are computed once per distinct rate.
+pub struct PointwiseCosts<'a, V> {
+    pub rates: &'a [f64],
+    pub parts: usize,
+    pub violations: &'a V,
+    pub prices: Prices,
+    cache: std::collections::HashMap<(u64, u32, usize), Vec<f64>>,
+}
+
+impl<'a, V: ViolationColumns> PointwiseCosts<'a, V> {
+    pub fn new(rates: &'a [f64], parts: usize, violations: &'a V, prices: Prices) -> Self {
+        PointwiseCosts {
+            rates,
+            parts: parts.max(1),
+            violations,
+            prices,
+            cache: Default::default(),
+        }
+    }
+}
+
+impl<V: ViolationColumns> StageCosts for PointwiseCosts<'_, V> {
+    fn fill(&mut self, t: usize, first: u32, out: &mut [f64]) {
+        out.fill(0.0);
+        let w = 1.0 / self.parts as f64;
+        let (violations, prices) = (self.violations, self.prices);
+        for &rate in &self.rates[t * self.parts..(t + 1) * self.parts] {
+            let row = self
+                .cache
+                .entry((rate.to_bits(), first, out.len()))
+                .or_insert_with(|| {
+                    let mut row = vec![0.0; out.len()];
+                    prices.fill_stage(violations, rate, first, &mut row);
+                    row
+                });
+            for (acc, v) in out.iter_mut().zip(row.iter()) {
+                *acc += w * v;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +441,49 @@ mod tests {
         feed(&mut e, &pairs);
         let s = e.scenarios(400.0);
         assert!((s[0].1 - 20.0 / 110.0 / 30.0).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn parts_of_an_interval_are_each_compared_with_its_forecast() {
+        let mut e = LeadErrors::new(10);
+        e.record(1, 16.0);
+        e.observe_parts(&[9.0, 25.0]);
+        assert_eq!(
+            e.pairs().collect::<Vec<_>>(),
+            vec![(16.0, 9.0), (16.0, 25.0)]
+        );
+    }
+
+    #[test]
+    fn pointwise_costs_average_the_parts_of_an_interval() {
+        struct Linear;
+        impl ViolationColumns for Linear {
+            fn fill(&self, rate: f64, first: u32, out: &mut [f64]) {
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = (rate / 100.0 / (first as f64 + i as f64 + 1.0)).min(1.0);
+                }
+            }
+        }
+        let prices = Prices {
+            interval_s: 10.0,
+            replica_hour: 3.6,
+            violation_penalty: 0.5,
+        };
+        let rates = [10.0, 30.0, 20.0, 20.0];
+        let mut costs = PointwiseCosts::new(&rates, 2, &Linear, prices);
+        let stage = |r: f64, n: u32| {
+            let mut c = [0.0];
+            prices.fill_stage(&Linear, r, n, &mut c);
+            c[0]
+        };
+        let mut row = [0.0; 2];
+        costs.fill(0, 3, &mut row);
+        for (i, &v) in row.iter().enumerate() {
+            let n = 3 + i as u32;
+            assert!((v - 0.5 * (stage(10.0, n) + stage(30.0, n))).abs() < 1e-12);
+        }
+        costs.fill(1, 3, &mut row);
+        assert!((row[0] - stage(20.0, 3)).abs() < 1e-12);
     }
 
     #[test]
