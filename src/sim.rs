@@ -1273,4 +1273,37 @@ violation_penalty = 0.5
         assert!(close(s.replica_seconds, 5.0));
         assert_eq!(r.timeline[0].arrivals + r.timeline[1].arrivals, 3);
     }
+
+    /// `start_cost` per container started and `stop_cost` per container stopped, charged
+    /// when decided, in the interval of the decision and (after the warm-up) in the summary;
+    /// the initial containers are not charged a start.
+    #[test]
+    fn start_and_stop_costs_are_charged_per_container() {
+        let mut sc = scenario(
+            "initial_replicas = 1",
+            "start_cost = 0.25\nstop_cost = 0.5\n[[policy]]\nname = \"three\"\ntype = \"static\"\nreplicas = 3\nperiod = 1",
+        );
+        let r = run(&sc, &[]);
+        // 1 container for 10 s, 2 more from 1 s (no start-up delay): 28 replica-seconds at
+        // 1 per second, and 2 starts.
+        assert!(close(r.summary.replica_seconds, 28.0));
+        assert!(close(r.summary.cost, 28.0 + 2.0 * 0.25));
+        assert!(close(r.summary.objective, r.summary.cost));
+        assert!(close(r.timeline[0].cost, 13.0 + 0.5));
+        assert!(close(r.timeline[1].cost, 15.0));
+        // Down from 3 to 1 at 1 s: two stops; with a warm-up past the decision, none counts
+        // in the summary, but the timeline shows it.
+        sc.cluster.initial_replicas = Some(3);
+        sc.policies[0].spec = crate::autoscaler::PolicySpec::Static {
+            replicas: 1,
+            period: crate::time::SimDuration::from_secs(1),
+        };
+        let r = run(&sc, &[]);
+        assert!(close(r.summary.cost, 12.0 + 2.0 * 0.5));
+        assert!(close(r.timeline[0].cost, 7.0 + 1.0));
+        sc.warmup = crate::time::SimDuration::from_secs(5);
+        let r = run(&sc, &[]);
+        assert!(close(r.summary.cost, 5.0));
+        assert!(close(r.timeline[0].cost, 7.0 + 1.0));
+    }
 }

@@ -1663,7 +1663,15 @@ mod tests {
 
     #[test]
     fn every_type_builds_and_reports_its_parameters() {
-        for t in ["threshold", "hpa", "kpa", "target_tracking"] {
+        for t in [
+            "threshold",
+            "hpa",
+            "kpa",
+            "target_tracking",
+            "dp",
+            "oracle",
+            "lcp",
+        ] {
             let spec = parse(&format!("type = \"{t}\"")).unwrap();
             assert_eq!(spec.type_name(), t);
             assert!(!spec.parameters().is_empty());
@@ -1674,6 +1682,124 @@ mod tests {
                 replication: 0,
             };
             assert!(!spec.build(&ctx).unwrap().tick_interval().is_zero());
+        }
+    }
+
+    #[test]
+    fn planner_defaults_and_keys() {
+        let PolicySpec::Dp(p) = parse("type = \"dp\"").unwrap() else {
+            panic!("a dp")
+        };
+        assert_eq!(p.horizon, secs(600));
+        assert_eq!(
+            p.forecaster,
+            ForecastMethod::Ewma {
+                alpha: forecast::DEFAULT_EWMA_ALPHA
+            }
+        );
+        assert_eq!(p.margin, 0.0);
+        assert_eq!(p.model, ModelKind::Calibrated);
+        // The season is a whole number of planning intervals (the scenario's 60 s).
+        let PolicySpec::Dp(p) = parse(
+            "type = \"dp\"\nforecaster = \"holt_winters\"\nseason = \"2h\"\nalpha = 0.3\nbeta = 0.1\ngamma = 0.4\nmargin = 1.5\nmodel = \"analytic\"\nhorizon = \"30m\"",
+        )
+        .unwrap() else {
+            panic!("a dp")
+        };
+        assert_eq!(
+            p.forecaster,
+            ForecastMethod::HoltWinters {
+                alpha: 0.3,
+                beta: 0.1,
+                gamma: 0.4,
+                period: 120
+            }
+        );
+        assert_eq!((p.margin, p.model), (1.5, ModelKind::Analytic));
+        assert_eq!(p.horizon, secs(1800));
+        let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"seasonal_naive\"").unwrap()
+        else {
+            panic!("a dp")
+        };
+        assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 1440 });
+        let spec = parse("type = \"oracle\"").unwrap();
+        assert!(
+            spec.parameters()
+                .iter()
+                .any(|(k, v)| *k == "sees_the_future" && v.starts_with("yes"))
+        );
+        assert_eq!(
+            parse("type = \"lcp\"\nmodel = \"analytic\"").unwrap(),
+            PolicySpec::Lcp(LcpParams {
+                model: ModelKind::Analytic
+            })
+        );
+    }
+
+    #[test]
+    fn planner_keys_out_of_place_or_range_are_located_errors() {
+        let cases = [
+            (
+                "type = \"dp\"\nforecaster = \"arima\"",
+                "policy.forecaster",
+                "unknown forecaster \"arima\"",
+            ),
+            (
+                "type = \"dp\"\nforecaster = \"last\"\nalpha = 0.5",
+                "policy.alpha",
+                "applies to forecaster = \"ewma\" and \"holt_winters\" only",
+            ),
+            (
+                "type = \"dp\"\nbeta = 0.5",
+                "policy.beta",
+                "\"holt_winters\" only, not \"ewma\"",
+            ),
+            (
+                "type = \"dp\"\nforecaster = \"seasonal_naive\"\nseason = \"90s\"",
+                "policy.season",
+                "whole number of planning intervals (interval = 60s)",
+            ),
+            ("type = \"dp\"\nalpha = 1.5", "policy.alpha", "at most 1"),
+            (
+                "type = \"dp\"\nforecaster = \"holt_winters\"\ngamma = 2",
+                "policy.gamma",
+                "from 0 to 1",
+            ),
+            (
+                "type = \"dp\"\nmargin = 11",
+                "policy.margin",
+                "from 0 to 10",
+            ),
+            (
+                "type = \"dp\"\nhorizon = 0",
+                "policy.horizon",
+                "greater than zero",
+            ),
+            (
+                "type = \"oracle\"\nmodel = \"exact\"",
+                "policy.model",
+                "\"calibrated\" or \"analytic\"",
+            ),
+            (
+                "type = \"oracle\"\nhorizon = \"1h\"",
+                "policy.horizon",
+                "does not apply to policy \"p\" of type \"oracle\", which takes: model",
+            ),
+            (
+                "type = \"lcp\"\nforecaster = \"last\"",
+                "policy.forecaster",
+                "does not apply",
+            ),
+        ];
+        for (policy, key, text) in cases {
+            let e = err(policy);
+            let k = e.key.clone().unwrap_or_default();
+            assert!(
+                k == key || k == key.replace("policy.", "policy[1]."),
+                "{policy}: {e}"
+            );
+            assert!(e.message.contains(text), "{policy}: {e}");
+            assert!(e.line.is_some(), "{policy}: {e}");
         }
     }
 }

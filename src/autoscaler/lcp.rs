@@ -79,3 +79,59 @@ impl Autoscaler for LcpPolicy {
         Decision::Desired(self.lcp.step(&self.column))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaler::testkit::Cluster;
+    use std::path::Path;
+
+    /// On a steady load LCP's bounds close on the count `n*` that minimises the stage cost:
+    /// starting above it, the lower bound is `n*` at once (falling is free in its problem)
+    /// and the upper bound stays at `n* + 1` while `t · (c(n* + 1) - c(n*)) ≤ β` (its problem
+    /// pays `β` for every stop; ties go to the larger count), so LCP holds `n* + 1` for exactly
+    /// those steps, then moves.
+    #[test]
+    fn steady_load_settles_on_the_cheapest_count_lazily() {
+        let text = "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"60s\"\nmax_replicas = 50\ninitial_replicas = 30\n[[policy]]\nname = \"lcp\"\ntype = \"lcp\"\n";
+        let sc = crate::scenario::parse(Path::new("t.toml"), text).unwrap();
+        let crate::autoscaler::PolicySpec::Lcp(params) = &sc.policies[0].spec else {
+            panic!("an lcp policy")
+        };
+        let mut lcp = LcpPolicy::new(params, &sc, 1).unwrap();
+        let model = crate::planner::queueing::ViolationModel::new(
+            &sc.service,
+            1,
+            crate::planner::queueing::Dispatch::Shared,
+            0.5,
+        );
+        let cost =
+            |n: u32| n as f64 * 60.0 * 0.04 / 3600.0 + 1e-4 * 600.0 * model.probability(10.0, n);
+        let best = (1..=50u32)
+            .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
+            .unwrap();
+        // β: a start is one minute of billing (the whole-step start-up), a stop is free.
+        let beta = 60.0 * 0.04 / 3600.0;
+        let gap = cost(best + 1) - cost(best);
+        // The first step t with t · gap > β.
+        let switch = (beta / gap).floor() as usize + 1;
+        assert!((3..200).contains(&switch), "{switch}");
+        let mut c = Cluster::new(1, 30);
+        c.max_replicas = 50;
+        let mut asked = Vec::new();
+        for _ in 0..switch {
+            c.run_with_queue(60.0, &[], 0.0, 600);
+            let Decision::Desired(n) = lcp.tick(&c.obs()) else {
+                panic!("lcp decides every step")
+            };
+            asked.push(n);
+            c.apply(Decision::Desired(n));
+            c.make_all_ready();
+        }
+        let mut want = vec![best + 1; switch - 1];
+        want.push(best);
+        // The first step falls from 30 only as far as its upper bound then allows.
+        assert!(asked[0] >= best + 1, "{asked:?}");
+        assert_eq!(asked[1..], want[1..], "{asked:?}");
+    }
+}

@@ -28,6 +28,8 @@
 
 use super::planning::{Planning, initial_replicas, observation_period};
 use super::{Autoscaler, Decision, Observation};
+#[cfg(test)]
+use crate::autoscaler::PolicySpec;
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, planner_model};
 use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
@@ -181,5 +183,71 @@ impl Autoscaler for Oracle {
             Some(&n) => Decision::Desired(n),
             None => Decision::Keep,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const STEP: &str = r#"
+name = "t"
+seed = 5
+duration = "20m"
+interval = "60s"
+[workload]
+type = "step"
+steps = [[0, 20.0], ["5m", 200.0], ["12m", 20.0]]
+[service]
+distribution = "exponential"
+mean = "100ms"
+[cluster]
+startup = "60s"
+max_replicas = 60
+initial_replicas = 3
+[[policy]]
+name = "oracle"
+type = "oracle"
+"#;
+
+    #[test]
+    fn true_rates_count_the_replications_own_arrivals() {
+        let sc = crate::scenario::parse(Path::new("t.toml"), STEP).unwrap();
+        let rates = true_rates(&sc, 0, SimDuration::from_secs(60)).unwrap();
+        assert_eq!(rates.len(), 20);
+        let run = crate::sim::simulate(&sc, 0, 0).unwrap();
+        for (r, row) in rates.iter().zip(&run.timeline) {
+            assert_eq!((r * 60.0).round() as u64, row.arrivals);
+        }
+        // Another replication sees other arrivals.
+        assert_ne!(
+            rates,
+            true_rates(&sc, 1, SimDuration::from_secs(60)).unwrap()
+        );
+    }
+
+    /// The simulation carries out the plan exactly: the containers ready through each step
+    /// are the plan's (its start-up delay of one step is whole, and the plan has no dip).
+    #[test]
+    fn the_run_carries_out_the_plan() {
+        let sc = crate::scenario::parse(Path::new("t.toml"), STEP).unwrap();
+        let PolicySpec::Oracle(p) = &sc.policies[0].spec else {
+            panic!("an oracle")
+        };
+        let oracle = Oracle::new(p, &sc, 0, 1).unwrap();
+        let plan = oracle.plan().to_vec();
+        assert_eq!(plan.len(), 19);
+        // Index t is step t + 1. It has 200/s (20 Erlangs) covered from the step the load
+        // rises (step 5, at 5 min), not before, and comes back down at step 12.
+        assert!(plan[3] < 10 && plan[4] > 20 && plan[10] > 20, "{plan:?}");
+        assert!(plan[11] < 10, "{plan:?}");
+        let run = crate::sim::simulate(&sc, 0, 0).unwrap();
+        // Row t holds the count at the end of step t, that is, through step t + 1.
+        let ready: Vec<u32> = run.timeline[..19]
+            .iter()
+            .map(|r| r.ready_replicas)
+            .collect();
+        assert_eq!(ready, plan);
     }
 }
