@@ -53,7 +53,7 @@ use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::dp::{PlanInput, plan};
 use crate::planner::forecast::{ForecastMethod, Forecaster};
-use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, scenario_rate};
+use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 
@@ -175,6 +175,7 @@ impl Autoscaler for Dp {
             self.next_step = now.saturating_add(self.planning.step.0);
             let mean = self.parts.iter().sum::<f64>() / self.parts.len() as f64;
             self.forecaster.observe(mean);
+            denoise_parts(&mut self.parts, self.observe.as_secs_f64());
             self.errors.observe_parts(&self.parts);
             self.parts.clear();
             self.forecaster.forecast(&mut self.forecast);

@@ -33,7 +33,7 @@ use crate::autoscaler::PolicySpec;
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, planner_model};
 use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
-use crate::planner::uncertainty::PointwiseCosts;
+use crate::planner::uncertainty::{PointwiseCosts, denoise_parts};
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
@@ -104,6 +104,9 @@ pub fn oracle_plan(
         .chunks(parts)
         .map(|c| c.iter().sum::<f64>() / c.len() as f64)
         .collect();
+    for c in fine.chunks_mut(parts) {
+        denoise_parts(c, period.as_secs_f64());
+    }
     let model = planner_model(sc, params.model)?;
     let future = fine.get(parts..).unwrap_or(&[]);
     let committed = vec![initial; planning.delay_steps];

@@ -32,7 +32,7 @@
 //! service distribution, concurrency, load balancer, queue time-out, SLO and `max_replicas`.
 //! It is measured once per process for each such combination and cached ([`calibration`]), so
 //! every policy and replication of a scenario shares it. A table of 12 counts and 9 loads
-//! simulates about 11 million requests (about 1.5 s on one core).
+//! simulates about 11 million requests (figures in `docs/bench-planner.md`).
 
 use super::dp::ViolationColumns;
 use super::queueing::{Dispatch, ViolationModel};
@@ -190,21 +190,49 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    /// Measures the table of `setup` with `requests` requests per cell.
+    /// Measures the table of `setup` with `requests` requests per cell, on as many threads as
+    /// the calling rayon pool has (plain scoped threads: a rayon task waiting here must not
+    /// pick up another run that would wait for this same table). Cells are independent and
+    /// seeded alike, so the table does not depend on the number of threads.
     pub fn measure(setup: &CalibrationSetup, requests: f64) -> Result<Calibration, Error> {
         let counts = setup.counts();
         let loads = CALIBRATION_LOADS.to_vec();
+        let cells: Vec<(u32, f64)> = counts
+            .iter()
+            .flat_map(|&n| loads.iter().map(move |&rho| (n, rho)))
+            .collect();
+        let threads = rayon::current_num_threads().clamp(1, cells.len().max(1));
+        let chunk = cells.len().div_ceil(threads).max(1);
+        let measured: Vec<f64> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cells
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(n, rho)| setup.measure_cell(n, rho, requests))
+                            .collect::<Result<Vec<f64>, Error>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a calibration thread does not panic"))
+                .collect::<Result<Vec<Vec<f64>>, Error>>()
+                .map(|v| v.concat())
+        })?;
         let floor = setup.analytic().service_tail();
-        let mut ratios = Vec::with_capacity(counts.len());
-        for &n in &counts {
-            let mut row = Vec::with_capacity(loads.len());
-            let mut running = floor;
-            for &rho in &loads {
-                running = running.max(setup.measure_cell(n, rho, requests)?);
-                row.push(running);
-            }
-            ratios.push(row);
-        }
+        let ratios = measured
+            .chunks(loads.len())
+            .map(|row| {
+                let mut running = floor;
+                row.iter()
+                    .map(|&p| {
+                        running = running.max(p);
+                        running
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Calibration {
             counts,
             loads,
@@ -547,6 +575,26 @@ mod tests {
                 off < (mean - ci) / 2.0,
                 "n={n} rho={rho}: the analytic model ({off:.2e}) should be far below {mean:.2e}"
             );
+        }
+    }
+
+    #[test]
+    fn the_table_does_not_depend_on_the_number_of_threads() {
+        let mut setup = least_connections();
+        setup.max_replicas = 3;
+        let with = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Calibration::measure(&setup, 5_000.0).unwrap())
+        };
+        let one = with(1);
+        assert_eq!(one.counts, vec![1, 2, 3]);
+        assert_eq!(one, with(3));
+        // Non-decreasing in the load, and never below the floor P(S > slo) = 0.
+        for row in &one.ratios {
+            assert!(row.windows(2).all(|w| w[0] <= w[1]), "{row:?}");
         }
     }
 

@@ -290,6 +290,30 @@ impl<V: ViolationColumns> StageCosts for ExpectedCosts<'_, V> {
     }
 }
 
+/// Removes the counting noise from the rates of the equal parts of an interval, each of
+/// `part_s` seconds: shrinks them towards their mean `m` by the factor
+/// `max(0, 1 − (m / part_s) / s²)`, where `s²` is their sample variance and `m / part_s` the
+/// variance a Poisson count would give them alone (empirical Bayes). The queueing model already
+/// counts Poisson arrivals, so only variation beyond that is kept: parts that vary no more than
+/// Poisson counts do all become `m`; a burst that stands far above the noise keeps nearly all
+/// of its height. The mean is unchanged.
+pub fn denoise_parts(parts: &mut [f64], part_s: f64) {
+    let n = parts.len();
+    if n < 2 || part_s <= 0.0 {
+        return;
+    }
+    let m = parts.iter().sum::<f64>() / n as f64;
+    let s2 = parts.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / (n - 1) as f64;
+    let keep = if s2 > 0.0 {
+        (1.0 - (m / part_s) / s2).max(0.0)
+    } else {
+        0.0
+    };
+    for r in parts.iter_mut() {
+        *r = m + keep * (*r - m);
+    }
+}
+
 /// Stage costs of intervals whose rate varies within them, by the pointwise stationary
 /// approximation (Green and Kolesar, "The pointwise stationary approximation for queues with
 /// nonstationary arrivals", Management Science 1991): interval `t` is cut into `parts` equal
@@ -452,6 +476,26 @@ mod tests {
             e.pairs().collect::<Vec<_>>(),
             vec![(16.0, 9.0), (16.0, 25.0)]
         );
+    }
+
+    #[test]
+    fn denoising_keeps_only_variation_beyond_counting_noise() {
+        // Parts of 1 s at a mean of 100/s: Poisson noise alone has variance 100.
+        let mut flat = [90.0, 110.0, 100.0, 100.0];
+        denoise_parts(&mut flat, 1.0);
+        assert_eq!(flat, [100.0; 4]);
+        // A burst: variance 30,000 (sample), so 1 - 100/30,000 of each deviation is kept.
+        let mut burst = [400.0, 0.0, 0.0, 0.0];
+        denoise_parts(&mut burst, 1.0);
+        let keep = 1.0 - 100.0 / 40_000.0;
+        assert!(
+            (burst[0] - (100.0 + keep * 300.0)).abs() < 1e-9,
+            "{burst:?}"
+        );
+        assert!((burst.iter().sum::<f64>() - 400.0).abs() < 1e-9);
+        let mut one = [7.0];
+        denoise_parts(&mut one, 1.0);
+        assert_eq!(one, [7.0]);
     }
 
     #[test]

@@ -1,0 +1,151 @@
+//! The planners against the production autoscalers on shortened versions of the evaluation
+//! scenarios (`scenarios/dp-*.toml`, which replay the sample traces of `traces/`): each is run
+//! for three replications, and policies are compared pairwise per replication (the runs of a
+//! replication see the same requests, so the paired difference is far tighter than the
+//! difference of two means). A claim holds when the 95% confidence interval of the paired
+//! difference of objectives excludes zero.
+//!
+//! - The oracle is best: no policy does better than the oracle by more than the confidence
+//!   interval of their difference.
+//! - `dp` beats every reactive baseline (static, threshold, hpa, kpa, target tracking) on the
+//!   web, bursty and serverless traces. On the flash crowd it beats the baselines that react
+//!   slowly (threshold, hpa, target tracking); a static cluster sized for the crowd, and the
+//!   Knative autoscaler that panics to its maximum on the crowd, do better there (nobody but
+//!   the oracle sees a tenfold crowd coming; see docs/planner.md).
+//!
+//! Run in release mode: `cargo test --release --test planner_e2e`.
+
+use autoscale_sim::experiment::{self, Experiment, RunOptions};
+use autoscale_sim::metrics::t_quantile_975;
+use autoscale_sim::scenario::{self, Scenario};
+use std::path::Path;
+
+/// The scenario `scenarios/<file>` with each `(from, to)` replaced in its text.
+fn shortened(file: &str, edits: &[(&str, &str)]) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let mut text = std::fs::read_to_string(&path).expect("the scenario file");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    scenario::parse(&path, &text).expect("a valid scenario")
+}
+
+fn run(sc: &Scenario) -> Experiment {
+    let policies = sc
+        .policies
+        .iter()
+        .map(|p| p.name.clone())
+        .filter(|n| n != "lcp")
+        .collect();
+    experiment::run(
+        sc,
+        &RunOptions {
+            replications: Some(3),
+            policies,
+            ..Default::default()
+        },
+    )
+    .expect("the runs succeed")
+}
+
+/// `objective(a) - objective(b)`, paired by replication: (mean, 95% CI half-width).
+fn paired(e: &Experiment, a: &str, b: &str) -> (f64, f64) {
+    let objective = |p: &str, r: u32| {
+        e.runs
+            .iter()
+            .find(|x| x.policy == p && x.replication == r)
+            .unwrap_or_else(|| panic!("a run of {p}"))
+            .summary
+            .objective
+    };
+    let d: Vec<f64> = (0..e.scenario.replications)
+        .map(|r| objective(a, r) - objective(b, r))
+        .collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, t_quantile_975(d.len() - 1) * (var / n).sqrt())
+}
+
+fn assert_oracle_best(e: &Experiment) {
+    for p in &e.scenario.policies {
+        if p.name == "oracle" {
+            continue;
+        }
+        let (d, ci) = paired(e, &p.name, "oracle");
+        assert!(
+            d >= -ci,
+            "{}: {} beats the oracle by {d:.4} ± {ci:.4}",
+            e.scenario.name,
+            p.name
+        );
+    }
+}
+
+fn assert_dp_beats(e: &Experiment, baselines: &[&str]) {
+    for b in baselines {
+        let (d, ci) = paired(e, b, "dp");
+        assert!(
+            d > ci,
+            "{}: dp does not beat {b}: {b} - dp = {d:.4} ± {ci:.4}",
+            e.scenario.name
+        );
+    }
+}
+
+const REACTIVE: [&str; 5] = ["static-peak", "threshold", "hpa", "kpa", "target-tracking"];
+
+#[test]
+fn web_morning_ramp() {
+    // Two hours of the morning ramp (5:00 to 7:00) at half the scenario's rate.
+    let sc = shortened(
+        "dp-web.toml",
+        &[
+            ("duration = \"1d\"", "duration = \"2h\""),
+            (
+                "scale = 10.0",
+                "scale = 5.0\nstart = \"5h\"\nduration = \"2h\"",
+            ),
+            ("replicas = 23", "replicas = 12"),
+        ],
+    );
+    let e = run(&sc);
+    assert_oracle_best(&e);
+    assert_dp_beats(&e, &REACTIVE);
+}
+
+#[test]
+fn flash_crowd() {
+    let sc = shortened(
+        "dp-flash-crowd.toml",
+        &[("duration = \"2h\"", "duration = \"45m\"")],
+    );
+    let e = run(&sc);
+    assert_oracle_best(&e);
+    assert_dp_beats(&e, &["threshold", "hpa", "target-tracking"]);
+}
+
+#[test]
+fn bursty_stream() {
+    let sc = shortened(
+        "dp-bursty.toml",
+        &[("duration = \"2h\"", "duration = \"1h\"")],
+    );
+    let e = run(&sc);
+    assert_oracle_best(&e);
+    assert_dp_beats(&e, &REACTIVE);
+}
+
+#[test]
+fn serverless_on_off() {
+    let sc = shortened(
+        "dp-serverless.toml",
+        &[("duration = \"1h\"", "duration = \"30m\"")],
+    );
+    let e = run(&sc);
+    assert_oracle_best(&e);
+    assert_dp_beats(&e, &REACTIVE);
+}
