@@ -5,5 +5,7 @@ pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod run;
+#[cfg(feature = "live")]
+pub mod serve;
 pub mod trace;
 pub mod validate;
