@@ -33,6 +33,9 @@ enum Command {
     /// Serve HTTP requests like one modelled container (the workload of live mode).
     #[cfg(feature = "live")]
     Serve(commands::serve::ServeArgs),
+    /// Apply a plan to real containers on Docker, or build their image (`live image`).
+    #[cfg(feature = "live")]
+    Live(commands::live::LiveArgs),
 }
 
 fn main() {
@@ -53,6 +56,8 @@ fn main() {
         Command::Merge(args) => commands::merge::run(args),
         #[cfg(feature = "live")]
         Command::Serve(args) => commands::serve::run(args),
+        #[cfg(feature = "live")]
+        Command::Live(args) => commands::live::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

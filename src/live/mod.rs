@@ -4,11 +4,15 @@
 //!   (a service time per request drawn from a distribution, at most `concurrency` requests in
 //!   service, the rest queued first come, first served).
 //! - [`client`]: the small HTTP client the executor and the load replay share.
+//! - [`docker`]: the Docker Engine API calls (through `bollard`), and the labels of a run.
+//! - [`image`]: `autoscale-sim live image`, the `FROM scratch` workload image.
 //!
 //! This module is compiled with the cargo feature `live` (on by default). Everything in it
 //! talks only to addresses on this machine: the loopback interface and the local Docker engine.
 
 pub mod client;
+pub mod docker;
+pub mod image;
 pub mod server;
 
 use crate::error::Error;
