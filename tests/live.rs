@@ -170,6 +170,109 @@ mod engine {
         }
     }
 
+    /// Docker tests run one at a time: they start containers and measure timing, and the
+    /// machine has two cores.
+    pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A `live` command running in the background, its standard error read line by line.
+    pub struct LiveRun {
+        pub child: Child,
+        lines: std::sync::mpsc::Receiver<(std::time::Instant, String)>,
+        pub seen: Vec<String>,
+    }
+
+    impl LiveRun {
+        pub fn start(args: &[&str]) -> LiveRun {
+            let mut child = Command::new(BIN)
+                .arg("live")
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("live starts");
+            let (tx, rx) = std::sync::mpsc::channel();
+            let err = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    let _ = tx.send((std::time::Instant::now(), line));
+                }
+            });
+            LiveRun {
+                child,
+                lines: rx,
+                seen: Vec::new(),
+            }
+        }
+
+        /// Waits (at most `limit`) for a line of standard error that starts with `prefix`;
+        /// returns when it was printed.
+        pub fn wait_for(&mut self, prefix: &str, limit: Duration) -> std::time::Instant {
+            let until = std::time::Instant::now() + limit;
+            loop {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                match self.lines.recv_timeout(left) {
+                    Ok((t, line)) => {
+                        let hit = line.starts_with(prefix);
+                        self.seen.push(line);
+                        if hit {
+                            return t;
+                        }
+                    }
+                    Err(_) => panic!(
+                        "no line starting with {prefix:?} within {limit:?}; standard error so far:\n{}",
+                        self.seen.join("\n")
+                    ),
+                }
+            }
+        }
+
+        /// Waits for the command to end; returns its exit code, standard output and the rest
+        /// of its standard error.
+        pub fn finish(mut self) -> (Option<i32>, String, String) {
+            let mut out = String::new();
+            self.child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            let status = self.child.wait().unwrap();
+            while let Ok((_, line)) = self.lines.recv_timeout(Duration::from_secs(2)) {
+                self.seen.push(line);
+            }
+            (status.code(), out, self.seen.join("\n"))
+        }
+    }
+
+    impl Drop for LiveRun {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Running containers of a run.
+    pub fn running(engine: &Engine, run: &str) -> Vec<String> {
+        runtime()
+            .block_on(engine.containers_labelled(LABEL_RUN, run))
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.state == "running")
+            .map(|c| c.name)
+            .collect()
+    }
+
+    pub fn write_plan(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("autoscale-sim-live-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
     /// A run id unique to this test process and name.
     pub fn run_id(name: &str) -> String {
         format!("test-{}-{name}", std::process::id())
@@ -191,6 +294,7 @@ mod engine {
     #[test]
     fn image_builds_and_its_container_serves() {
         let Some(engine) = engine() else { return };
+        let _one = exclusive();
         image();
         let run = run_id("image");
         let _cleanup = Cleanup(run.clone());
@@ -244,5 +348,262 @@ mod engine {
                     .is_empty()
             );
         });
+    }
+}
+
+/// `live --plan` against the engine.
+mod plan {
+    use super::engine::*;
+    use super::*;
+    use autoscale_sim::live::docker::{LABEL_MANAGED, LABEL_RUN};
+    use std::collections::HashMap;
+
+    /// A plan of three steps (1, 3, 2 containers, 6 s each at speed-up 1): at the middle of
+    /// each step the engine runs exactly the plan's count of the run's containers; the step
+    /// table reports every step reached on time; nothing is left at the end.
+    #[test]
+    fn container_count_follows_the_plan_step_by_step() {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        image();
+        let run = run_id("steps");
+        let _cleanup = Cleanup(run.clone());
+        let plan = write_plan("steps.csv", "time_s,replicas\n0,1\n6,3\n12,2\n");
+        let mut live = LiveRun::start(&["--plan", plan.to_str().unwrap(), "--run-id", &run]);
+        let t0 = live.wait_for("[plan      0.0 s", Duration::from_secs(60));
+        for (mid, expected) in [(3.0, 1), (9.0, 3), (15.0, 2)] {
+            let at = t0 + Duration::from_secs_f64(mid);
+            std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+            let names = running(&engine, &run);
+            assert_eq!(names.len(), expected, "at plan time {mid} s: {names:?}");
+        }
+        let (code, out, err) = live.finish();
+        assert_eq!(code, Some(0), "{out}\n{err}");
+        let rows: Vec<Vec<&str>> = out
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("time_s"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("created"))
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows.len(), 3, "{out}");
+        for (row, planned) in rows.iter().zip(["1", "3", "2"]) {
+            assert_eq!(row[1], planned, "{out}");
+            let lag: f64 = row[3].parse().unwrap_or_else(|_| panic!("{out}"));
+            assert!(lag < 0.5, "step reached {lag} s late: {out}");
+            assert_eq!((row[4], row[5]), (planned, planned), "{out}");
+        }
+        assert!(out.contains("created 3 container(s), replaced 0"), "{out}");
+        assert!(running(&engine, &run).is_empty());
+        assert!(
+            runtime()
+                .block_on(engine.containers_labelled(LABEL_RUN, &run))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    fn interrupted_leaves_nothing(sig: &str) {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        image();
+        let run = run_id(&format!("sig{sig}"));
+        let _cleanup = Cleanup(run.clone());
+        let plan = write_plan(&format!("{sig}.csv"), "time_s,replicas\n0,3\n300,3\n");
+        let mut live = LiveRun::start(&["--plan", plan.to_str().unwrap(), "--run-id", &run]);
+        live.wait_for("[plan      0.0 s", Duration::from_secs(60));
+        assert_eq!(running(&engine, &run).len(), 3);
+        signal(&live.child, sig);
+        let (code, out, err) = live.finish();
+        assert_eq!(code, Some(1), "{out}\n{err}");
+        assert!(err.contains(&format!("interrupted by SIG{sig}")), "{err}");
+        assert!(out.contains("removed every container of the run"), "{out}");
+        assert!(
+            runtime()
+                .block_on(engine.containers_labelled(LABEL_RUN, &run))
+                .unwrap()
+                .is_empty(),
+            "containers left after SIG{sig}"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_in_the_middle_leaves_no_container() {
+        interrupted_leaves_nothing("INT");
+    }
+
+    #[test]
+    fn sigterm_in_the_middle_leaves_no_container() {
+        interrupted_leaves_nothing("TERM");
+    }
+
+    /// A container killed behind the executor's back is replaced within a few seconds.
+    #[test]
+    fn a_killed_container_is_replaced() {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        image();
+        let run = run_id("kill");
+        let _cleanup = Cleanup(run.clone());
+        let plan = write_plan("kill.csv", "time_s,replicas\n0,2\n5,2\n");
+        let mut live = LiveRun::start(&["--plan", plan.to_str().unwrap(), "--run-id", &run]);
+        let t0 = live.wait_for("[plan      0.0 s", Duration::from_secs(60));
+        let victim = format!("autoscale-sim-{run}-0");
+        runtime()
+            .block_on(engine.client().kill_container(
+                &victim,
+                None::<bollard::query_parameters::KillContainerOptions>,
+            ))
+            .expect("kill");
+        live.wait_for(
+            &format!("container {victim} is no longer running"),
+            Duration::from_secs(5),
+        );
+        let back = std::time::Instant::now();
+        let mut names = Vec::new();
+        while back.elapsed() < Duration::from_secs(5) {
+            names = running(&engine, &run);
+            if names.len() == 2 && !names.contains(&victim) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            names.len() == 2 && !names.contains(&victim),
+            "not replaced: {names:?}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        let (code, out, err) = live.finish();
+        assert_eq!(code, Some(0), "{out}\n{err}");
+        assert!(
+            out.contains("created 3 container(s), replaced 1 that died"),
+            "{out}"
+        );
+        assert!(running(&engine, &run).is_empty());
+    }
+
+    /// `--dry-run` prints the timed actions and never contacts the engine (DOCKER_HOST points
+    /// nowhere, and it still succeeds).
+    #[test]
+    fn dry_run_touches_nothing() {
+        let plan = write_plan("dry.csv", "time_s,replicas\n0,2\n60,5\n120,1\n");
+        let out = Command::new(BIN)
+            .args([
+                "live",
+                "--plan",
+                plan.to_str().unwrap(),
+                "--dry-run",
+                "--speedup",
+                "2",
+            ])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for needle in [
+            "nothing is started",
+            "start 2 container(s)",
+            "wall    28.000 s: start 3 container(s) for plan time 60 s",
+            "wall    30.000 s (plan 60 s): 5 ready: put 3 container(s) in service",
+            "wall    60.000 s (plan 120 s): 1 ready: take 4 container(s) out of service",
+            "wall    90.000 s (plan 180 s): end of the plan",
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+        }
+    }
+
+    /// A missing image is exit 1 naming it, with no container started.
+    #[test]
+    fn a_missing_image_fails_before_starting_anything() {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        let run = run_id("noimage");
+        let _cleanup = Cleanup(run.clone());
+        let plan = write_plan("noimage.csv", "time_s,replicas\n0,2\n5,2\n");
+        let out = Command::new(BIN)
+            .args([
+                "live",
+                "--plan",
+                plan.to_str().unwrap(),
+                "--run-id",
+                &run,
+                "--image",
+                "autoscale-sim-no-such-image:latest",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the image autoscale-sim-no-such-image:latest does not exist"),
+            "{err}"
+        );
+        assert!(
+            runtime()
+                .block_on(engine.containers_labelled(LABEL_RUN, &run))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// A bad plan is exit 2 with file, line, column and column name; nothing is contacted.
+    #[test]
+    fn a_bad_plan_is_bad_input() {
+        let plan = write_plan("bad.csv", "time_s,replicas\n0,2\n30,two\n");
+        let out = Command::new(BIN)
+            .args(["live", "--plan", plan.to_str().unwrap()])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("bad.csv:3:4: `replicas`: expected a whole number of containers"),
+            "{err}"
+        );
+        let out = Command::new(BIN)
+            .args(["live", "--plan", plan.to_str().unwrap(), "--speedup", "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--speedup"));
+    }
+
+    /// `live --cleanup --run-id` removes what a crashed run left, and only that.
+    #[test]
+    fn cleanup_removes_what_a_crashed_run_left() {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        image();
+        let run = run_id("crashed");
+        let other = run_id("other");
+        let _cleanup = (Cleanup(run.clone()), Cleanup(other.clone()));
+        for (r, n) in [(&run, 0), (&run, 1), (&other, 0)] {
+            let mut labels = HashMap::new();
+            labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
+            labels.insert(LABEL_RUN.to_string(), r.clone());
+            runtime()
+                .block_on(engine.start_container(
+                    &format!("autoscale-sim-{r}-{n}"),
+                    IMAGE,
+                    vec![],
+                    labels,
+                ))
+                .expect("start");
+        }
+        let out = Command::new(BIN)
+            .args(["live", "--cleanup", "--run-id", &run])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("removed 2 container(s)"));
+        let left = |r: &str| {
+            runtime()
+                .block_on(engine.containers_labelled(LABEL_RUN, r))
+                .unwrap()
+                .len()
+        };
+        assert_eq!((left(&run), left(&other)), (0, 1));
     }
 }

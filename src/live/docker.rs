@@ -14,7 +14,7 @@ use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use std::collections::HashMap;
 
@@ -295,6 +295,28 @@ impl Engine {
                 labels: c.labels.unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// The last `lines` lines a container wrote (standard output and error), for messages.
+    pub async fn logs_tail(&self, id: &str, lines: usize) -> String {
+        use futures_util::StreamExt;
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.docker.logs(id, Some(opts));
+        let mut out = String::new();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(chunk) => out.push_str(&chunk.to_string()),
+                Err(e) => {
+                    out.push_str(&format!("(cannot read its log: {e})"));
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// Removes every container of run `run` (label [`LABEL_RUN`]); returns how many.

@@ -218,8 +218,12 @@ pub struct BuiltImage {
 }
 
 /// Builds image `tag` from `binary` on `engine`.
+///
+/// An image that `tag` named before and that nothing else uses is removed, so that rebuilding
+/// leaves no untagged images behind.
 pub async fn build(engine: &Engine, binary: &Path, tag: &str) -> Result<BuiltImage, Error> {
     let linking = inspect(binary)?;
+    let previous = engine.image_id(tag).await?;
     let ctx = context(binary, &linking)?;
     let opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
@@ -255,6 +259,17 @@ pub async fn build(engine: &Engine, binary: &Path, tag: &str) -> Result<BuiltIma
             log.trim_end()
         ))
     })?;
+    if let Some(old) = previous.filter(|old| old != &id) {
+        // Fails, harmlessly, when a container still uses the old image.
+        let _ = engine
+            .client()
+            .remove_image(
+                &old,
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await;
+    }
     Ok(BuiltImage {
         tag: tag.to_string(),
         id,

@@ -6,13 +6,17 @@
 //! - [`client`]: the small HTTP client the executor and the load replay share.
 //! - [`docker`]: the Docker Engine API calls (through `bollard`), and the labels of a run.
 //! - [`image`]: `autoscale-sim live image`, the `FROM scratch` workload image.
+//! - [`plan`]: the `plan.csv` file, `time_s,replicas`.
+//! - [`executor`]: keeps the ready containers equal to the plan, like a controller.
 //!
 //! This module is compiled with the cargo feature `live` (on by default). Everything in it
 //! talks only to addresses on this machine: the loopback interface and the local Docker engine.
 
 pub mod client;
 pub mod docker;
+pub mod executor;
 pub mod image;
+pub mod plan;
 pub mod server;
 
 use crate::error::Error;
