@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Seed of the service-time stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A request that waits this long for a free slot is answered 503, unserved.
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
+    pub queue_timeout: Option<SimDuration>,
     /// On SIGTERM or Ctrl-C, how long to wait for the requests held to finish.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_arg)]
     pub drain_timeout: SimDuration,
@@ -49,6 +52,7 @@ pub fn run(args: &ServeArgs) -> Result<i32, Error> {
         concurrency: args.concurrency,
         seed: args.seed,
         drain_timeout: Duration::from_nanos(args.drain_timeout.0),
+        queue_timeout: args.queue_timeout.map(|d| Duration::from_nanos(d.0)),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -80,9 +84,10 @@ pub fn run(args: &ServeArgs) -> Result<i32, Error> {
         })
         .await?;
         eprintln!(
-            "served {} of {} requests{}",
+            "served {} of {} requests ({} dropped after their queue time-out){}",
             report.served,
             report.received,
+            report.dropped,
             if report.abandoned > 0 {
                 format!(
                     "; {} still held when the drain time-out ran out",

@@ -57,6 +57,9 @@ pub struct Backend {
     pub in_flight: AtomicU32,
     /// Requests sent to it in all.
     pub sent: AtomicU64,
+    /// Set (before its in-flight count is read) when the executor takes it out of service to
+    /// stop it: the balancer sends it nothing more.
+    pub retired: AtomicBool,
 }
 
 /// Load-side counters the executor reads.
@@ -464,13 +467,14 @@ impl Executor<'_> {
 
     /// Takes a container out of everything and stops it once its requests are done.
     fn stop(&mut self, b: Arc<Backend>) {
+        b.retired.store(true, Ordering::SeqCst);
         self.draining.push(b.clone());
         let engine = self.engine.clone();
         let stopping = self.stopping.clone();
         let drain = self.opts.drain_timeout;
         self.tasks.spawn(async move {
             let until = Instant::now() + drain;
-            while b.in_flight.load(Ordering::Relaxed) > 0
+            while b.in_flight.load(Ordering::SeqCst) > 0
                 && Instant::now() < until
                 && !stopping.load(Ordering::Relaxed)
             {
@@ -685,6 +689,7 @@ async fn start_container(
         addr,
         in_flight: AtomicU32::new(0),
         sent: AtomicU64::new(0),
+        retired: AtomicBool::new(false),
     })
 }
 
