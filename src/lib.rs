@@ -7,6 +7,8 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod metrics;
 pub mod output;
 pub mod planner;

@@ -30,6 +30,12 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Work with recorded traces: inspect, convert, generate.
     Trace(commands::trace::TraceArgs),
+    /// Serve HTTP requests like one modelled container (the workload of live mode).
+    #[cfg(feature = "live")]
+    Serve(commands::serve::ServeArgs),
+    /// Apply a plan to real containers on Docker, or build their image (`live image`).
+    #[cfg(feature = "live")]
+    Live(commands::live::LiveArgs),
 }
 
 fn main() {
@@ -48,6 +54,10 @@ fn main() {
         Command::Report(args) => commands::report::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Merge(args) => commands::merge::run(args),
+        #[cfg(feature = "live")]
+        Command::Serve(args) => commands::serve::run(args),
+        #[cfg(feature = "live")]
+        Command::Live(args) => commands::live::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -157,6 +157,25 @@ fn run_sim(
     Ok(result)
 }
 
+/// Simulates `scenario` driven by `autoscaler` instead of one of the scenario's policies, with
+/// `initial` replicas ready at time 0 (within the scenario's bounds) and the arrivals from
+/// `arrivals`; `name` labels the result. Live mode uses it to simulate a given replica plan.
+pub fn simulate_autoscaler(
+    scenario: &Scenario,
+    name: &str,
+    replication: u32,
+    arrivals: Box<dyn ArrivalSource>,
+    autoscaler: Box<dyn Autoscaler>,
+    initial: u32,
+) -> Result<RunResult, Error> {
+    let initial = initial.clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas);
+    let mut sim = Sim::new(scenario, replication, autoscaler, arrivals, initial);
+    sim.run()?;
+    let mut result = sim.finish(name.to_string());
+    result.initial_replicas = initial;
+    Ok(result)
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Event {
     /// A request finishes service on a container.
