@@ -115,11 +115,7 @@ pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
         .map_or(scenario.cluster.min_replicas, |d| {
             d.spec.default_initial_replicas(&ctx)
         });
-    scenario
-        .cluster
-        .initial_replicas
-        .unwrap_or(own)
-        .clamp(scenario.cluster.min_replicas, scenario.cluster.max_replicas)
+    crate::autoscaler::planning::initial_replicas(scenario, own)
 }
 
 /// Like [`simulate`], with the arrivals taken from `arrivals` instead of the scenario's

@@ -1,6 +1,6 @@
 //! `dp`: the online dynamic-programming planner (receding horizon, model-predictive control).
 //!
-//! Source: the DP planner of this project (`docs/planner.md`, [`crate::planner::dp`]), in the
+//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::dp`]), in the
 //! model-predictive form of Kusic et al., "Power and performance management of virtualized
 //! computing environments via lookahead control" (ICAC 2008) and Roy, Dubey, Gokhale,
 //! "Efficient autoscaling in the cloud using predictive models for workload forecasting"
@@ -44,7 +44,7 @@
 //!   last [`SURGE_WINDOW`] seconds, with the backlog. Without this a surge would wait up to a
 //!   whole step to be seen.
 //!
-//! Defaults (and why, with the figures, in `docs/planner.md`): see [`DEFAULT_FORECASTER`],
+//! Defaults (and why, with the figures, in the README's planner section): see [`DEFAULT_FORECASTER`],
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
 
 use super::planning::{Planning, observation_period, observed_rate};

@@ -2,7 +2,7 @@
 //! the very run it controls, which no real autoscaler can know. It is the lower bound other
 //! policies are measured against (their regret), not a policy to deploy.
 //!
-//! Source: the DP planner of this project (`docs/planner.md`, [`crate::planner::dp`]), run
+//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::dp`]), run
 //! once offline, as the offline optimum of Lin, Wierman, Andrew, Thereska, "Dynamic
 //! right-sizing for power-proportional data centers" (INFOCOM 2011).
 //!

@@ -32,7 +32,7 @@
 //! service distribution, concurrency, load balancer, queue time-out, SLO and `max_replicas`.
 //! It is measured once per process for each such combination and cached ([`calibration`]), so
 //! every policy and replication of a scenario shares it. A table of 12 counts and 9 loads
-//! simulates about 11 million requests (figures in `docs/bench-planner.md`).
+//! simulates about 11 million requests (figures in `BENCHMARKS.md`).
 
 use super::dp::ViolationColumns;
 use super::queueing::{Dispatch, ViolationModel};
