@@ -662,6 +662,7 @@ async fn start_container(
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, started.host_port));
     let health = format!("http://{addr}/healthz");
     let until = Instant::now() + opts.ready_timeout;
+    let mut attempts = 0u32;
     loop {
         if stopping.load(Ordering::Relaxed) {
             return Err(Error::Other(format!("{name}: cancelled")));
@@ -670,6 +671,18 @@ async fn start_container(
             && r.status == 200
         {
             break;
+        }
+        attempts += 1;
+        // Every 200 ms: a container that already stopped will never answer.
+        if attempts % 10 == 0
+            && let Some((false, code)) = engine.container_state(&started.id).await?
+        {
+            let log = engine.logs_tail(&started.id, 20).await;
+            return Err(Error::Other(format!(
+                "container {name} of {} exited (code {code}) before it answered GET /healthz; check that the image runs `autoscale-sim serve` (rebuild it with `autoscale-sim live image`). Its last output:\n{}",
+                opts.image,
+                log.trim_end()
+            )));
         }
         if Instant::now() >= until {
             let log = engine.logs_tail(&started.id, 20).await;
