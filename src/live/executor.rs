@@ -674,7 +674,7 @@ async fn start_container(
         }
         attempts += 1;
         // Every 200 ms: a container that already stopped will never answer.
-        if attempts % 10 == 0
+        if attempts.is_multiple_of(10)
             && let Some((false, code)) = engine.container_state(&started.id).await?
         {
             let log = engine.logs_tail(&started.id, 20).await;
