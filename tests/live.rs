@@ -503,10 +503,11 @@ mod plan {
         let text = String::from_utf8_lossy(&out.stdout);
         for needle in [
             "nothing is started",
-            "start 2 container(s)",
-            "wall    28.000 s: start 3 container(s) for plan time 60 s",
-            "wall    30.000 s (plan 60 s): 5 ready: put 3 container(s) in service",
-            "wall    60.000 s (plan 120 s): 1 ready: take 4 container(s) out of service",
+            "before plan time 0: start 2 container(s)",
+            "wall     0.000 s (plan 0 s): 2 in service, 2 in all: put 2 in service",
+            "wall    28.000 s (plan 56 s): 2 in service, 5 in all: start 3",
+            "wall    30.000 s (plan 60 s): 5 in service, 5 in all: put 3 in service",
+            "wall    60.000 s (plan 120 s): 1 in service, 1 in all: take 4 out of service, stop and remove 4 once idle",
             "wall    90.000 s (plan 180 s): end of the plan",
         ] {
             assert!(text.contains(needle), "{needle:?} not in:\n{text}");
