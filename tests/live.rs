@@ -503,10 +503,11 @@ mod plan {
         let text = String::from_utf8_lossy(&out.stdout);
         for needle in [
             "nothing is started",
-            "start 2 container(s)",
-            "wall    28.000 s: start 3 container(s) for plan time 60 s",
-            "wall    30.000 s (plan 60 s): 5 ready: put 3 container(s) in service",
-            "wall    60.000 s (plan 120 s): 1 ready: take 4 container(s) out of service",
+            "before plan time 0: start 2 container(s)",
+            "wall     0.000 s (plan 0 s): 2 in service, 2 in all: put 2 in service",
+            "wall    28.000 s (plan 56 s): 2 in service, 5 in all: start 3",
+            "wall    30.000 s (plan 60 s): 5 in service, 5 in all: put 3 in service",
+            "wall    60.000 s (plan 120 s): 1 in service, 1 in all: take 4 out of service, stop and remove 4 once idle",
             "wall    90.000 s (plan 180 s): end of the plan",
         ] {
             assert!(text.contains(needle), "{needle:?} not in:\n{text}");
@@ -730,5 +731,92 @@ replicas = 4
         assert!(text.contains("load: replay"), "{text}");
         assert!(text.contains("(plan 60 s): end of the plan"), "{text}");
         assert!(!std::path::Path::new("/nonexistent/never-written").exists());
+    }
+}
+
+/// A container that never becomes healthy ends the run with exit 1 and its output, and
+/// nothing is left.
+mod unhealthy {
+    use super::engine::*;
+    use super::*;
+    use autoscale_sim::live::docker::LABEL_RUN;
+    use futures_util::StreamExt;
+
+    const BROKEN: &str = "autoscale-sim-test-broken:latest";
+
+    /// An image whose entry point prints its help and exits, built on the workload image.
+    fn build_broken(engine: &autoscale_sim::live::docker::Engine) {
+        let dockerfile =
+            format!("FROM {IMAGE}\nENTRYPOINT [\"/autoscale-sim\", \"validate\", \"--help\"]\n");
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(dockerfile.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "Dockerfile", dockerfile.as_bytes())
+            .unwrap();
+        let ctx = tar.into_inner().unwrap();
+        let opts = bollard::query_parameters::BuildImageOptionsBuilder::default()
+            .dockerfile("Dockerfile")
+            .t(BROKEN)
+            .rm(true)
+            .build();
+        runtime().block_on(async {
+            let mut s =
+                engine
+                    .client()
+                    .build_image(opts, None, Some(bollard::body_full(ctx.into())));
+            while let Some(item) = s.next().await {
+                let info = item.expect("build");
+                assert!(info.error_detail.is_none(), "{:?}", info.error_detail);
+            }
+        });
+    }
+
+    #[test]
+    fn a_container_that_never_serves_fails_the_run_cleanly() {
+        let Some(engine) = engine() else { return };
+        let _one = exclusive();
+        image();
+        build_broken(&engine);
+        let run = run_id("broken");
+        let _cleanup = Cleanup(run.clone());
+        let plan = write_plan("broken.csv", "time_s,replicas\n0,2\n10,2\n");
+        let t = std::time::Instant::now();
+        let out = Command::new(BIN)
+            .args([
+                "live",
+                "--plan",
+                plan.to_str().unwrap(),
+                "--image",
+                BROKEN,
+                "--run-id",
+                &run,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("exited (code 0) before it answered GET /healthz"),
+            "{err}"
+        );
+        assert!(err.contains("Usage: autoscale-sim validate"), "{err}");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "took {:?}",
+            t.elapsed()
+        );
+        assert!(
+            runtime()
+                .block_on(engine.containers_labelled(LABEL_RUN, &run))
+                .unwrap()
+                .is_empty()
+        );
+        let _ = runtime().block_on(engine.client().remove_image(
+            BROKEN,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        ));
     }
 }

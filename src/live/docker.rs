@@ -297,6 +297,26 @@ impl Engine {
             .collect())
     }
 
+    /// Whether a container is running, and its exit code when it is not (`None` when the
+    /// engine does not know it).
+    pub async fn container_state(&self, id: &str) -> Result<Option<(bool, i64)>, Error> {
+        match self
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(info) => {
+                let st = info.state.unwrap_or_default();
+                Ok(Some((
+                    st.running.unwrap_or(false),
+                    st.exit_code.unwrap_or_default(),
+                )))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(Error::Other(format!("cannot inspect container {id}: {e}"))),
+        }
+    }
+
     /// The last `lines` lines a container wrote (standard output and error), for messages.
     pub async fn logs_tail(&self, id: &str, lines: usize) -> String {
         use futures_util::StreamExt;

@@ -260,18 +260,13 @@ impl Executor<'_> {
     /// Containers wanted at plan time `p`: those of the current step, or of a step that
     /// begins within `lead`, whichever is more.
     fn wanted_total(&self, p: SimTime) -> u32 {
-        let horizon = p + crate::time::SimDuration::from_secs_f64(
-            self.opts.lead.as_secs_f64() * self.opts.speedup,
-        );
-        let ahead = self
-            .plan
-            .steps
-            .iter()
-            .filter(|s| s.time > p && s.time <= horizon && s.time < self.plan.end)
-            .map(|s| s.replicas)
-            .max()
-            .unwrap_or(0);
-        self.plan.replicas_at(p).max(ahead)
+        wanted_total(
+            self.plan,
+            p,
+            crate::time::SimDuration::from_secs_f64(
+                self.opts.lead.as_secs_f64() * self.opts.speedup,
+            ),
+        )
     }
 
     fn active_starting(&self) -> usize {
@@ -662,6 +657,7 @@ async fn start_container(
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, started.host_port));
     let health = format!("http://{addr}/healthz");
     let until = Instant::now() + opts.ready_timeout;
+    let mut attempts = 0u32;
     loop {
         if stopping.load(Ordering::Relaxed) {
             return Err(Error::Other(format!("{name}: cancelled")));
@@ -670,6 +666,18 @@ async fn start_container(
             && r.status == 200
         {
             break;
+        }
+        attempts += 1;
+        // Every 200 ms: a container that already stopped will never answer.
+        if attempts.is_multiple_of(10)
+            && let Some((false, code)) = engine.container_state(&started.id).await?
+        {
+            let log = engine.logs_tail(&started.id, 20).await;
+            return Err(Error::Other(format!(
+                "container {name} of {} exited (code {code}) before it answered GET /healthz; check that the image runs `autoscale-sim serve` (rebuild it with `autoscale-sim live image`). Its last output:\n{}",
+                opts.image,
+                log.trim_end()
+            )));
         }
         if Instant::now() >= until {
             let log = engine.logs_tail(&started.id, 20).await;
@@ -693,47 +701,69 @@ async fn start_container(
     })
 }
 
-/// The actions a run of `plan` takes, in time order, without doing any of them (`--dry-run`).
+/// Containers wanted at plan time `p`: those of the current step, or of a step that begins
+/// within `lead` (plan time) and before the plan's end, whichever is more.
+pub fn wanted_total(plan: &Plan, p: SimTime, lead: crate::time::SimDuration) -> u32 {
+    let horizon = p + lead;
+    let ahead = plan
+        .steps
+        .iter()
+        .filter(|s| s.time > p && s.time <= horizon && s.time < plan.end)
+        .map(|s| s.replicas)
+        .max()
+        .unwrap_or(0);
+    plan.replicas_at(p).max(ahead)
+}
+
+/// The actions a run of `plan` takes, in time order, without doing any of them (`--dry-run`):
+/// the executor's rule evaluated at every time it changes its mind (each step, and `lead`
+/// before each step), assuming containers start at once.
 pub fn dry_run(plan: &Plan, speedup: f64, lead: Duration) -> Vec<String> {
-    let wall = |t: f64| t / speedup;
-    let lead_s = lead.as_secs_f64();
+    let lead_plan = crate::time::SimDuration::from_secs_f64(lead.as_secs_f64() * speedup);
+    let mut times: Vec<SimTime> = plan
+        .steps
+        .iter()
+        .flat_map(|s| [s.time, SimTime(s.time.0.saturating_sub(lead_plan.0))])
+        .filter(|t| *t < plan.end)
+        .collect();
+    times.sort_unstable();
+    times.dedup();
     let mut out = Vec::new();
-    let first = plan.steps[0].replicas;
+    let mut total = wanted_total(plan, SimTime::ZERO, lead_plan);
     out.push(format!(
-        "before plan time 0: start {first} container(s) and wait until they answer /healthz; plan time 0 begins then (wall time 0)"
+        "before plan time 0: start {total} container(s) and wait until they answer /healthz; plan time 0 (wall time 0) begins when they do"
     ));
-    let mut current = first;
-    for (i, (step, _)) in plan.spans().enumerate() {
-        let t = secs(step.time);
-        if i > 0 && step.replicas > current {
-            let start_at = (wall(t) - lead_s).max(0.0);
-            out.push(format!(
-                "wall {:>9.3} s: start {} container(s) for plan time {t} s",
-                start_at,
-                step.replicas - current
-            ));
+    let mut serving = 0;
+    for t in times {
+        let want_serving = plan.replicas_at(t);
+        let want_total = wanted_total(plan, t, lead_plan);
+        let mut actions = Vec::new();
+        if want_total > total {
+            actions.push(format!("start {}", want_total - total));
         }
-        let action = match step.replicas.cmp(&current) {
-            _ if i == 0 => format!("put the {} ready container(s) in service", step.replicas),
-            std::cmp::Ordering::Greater => {
-                format!("put {} container(s) in service", step.replicas - current)
-            }
-            std::cmp::Ordering::Less => format!(
-                "take {} container(s) out of service, stop and remove them once idle",
-                current - step.replicas
-            ),
-            _ => "no change".to_string(),
-        };
+        if want_serving > serving {
+            actions.push(format!("put {} in service", want_serving - serving));
+        } else if want_serving < serving {
+            actions.push(format!("take {} out of service", serving - want_serving));
+        }
+        if want_total < total {
+            actions.push(format!("stop and remove {} once idle", total - want_total));
+        }
+        if actions.is_empty() {
+            continue;
+        }
         out.push(format!(
-            "wall {:>9.3} s (plan {t} s): {} ready: {action}",
-            wall(t),
-            step.replicas
+            "wall {:>9.3} s (plan {} s): {want_serving} in service, {want_total} in all: {}",
+            secs(t) / speedup,
+            secs(t),
+            actions.join(", ")
         ));
-        current = step.replicas;
+        serving = want_serving;
+        total = want_total;
     }
     out.push(format!(
         "wall {:>9.3} s (plan {} s): end of the plan: stop and remove every container of the run",
-        wall(secs(plan.end)),
+        secs(plan.end) / speedup,
         secs(plan.end)
     ));
     out
