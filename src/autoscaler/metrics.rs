@@ -169,6 +169,8 @@ pub struct Pipeline {
     /// Scrapes taken but not yet visible.
     pending: VecDeque<Scrape>,
     latest: Option<Scrape>,
+    /// Time of the scrape [`Pipeline::new_datapoint`] last reported.
+    delivered: Option<SimTime>,
 }
 
 impl Pipeline {
@@ -182,6 +184,7 @@ impl Pipeline {
             last_scrape: None,
             pending: VecDeque::new(),
             latest: None,
+            delivered: None,
         }
     }
 
@@ -204,6 +207,19 @@ impl Pipeline {
         {
             self.latest = self.pending.pop_front();
         }
+    }
+
+    /// Observes `obs`, then says whether a scrape is visible that this method has not
+    /// reported before: a new datapoint for policies that act once per datapoint (a CloudWatch
+    /// alarm evaluates each datapoint once). The scrape is [`Pipeline::latest`].
+    pub fn new_datapoint(&mut self, obs: &Observation<'_>) -> bool {
+        self.observe(obs);
+        let time = self.latest.as_ref().map(|s| s.time);
+        if time.is_none() || time == self.delivered {
+            return false;
+        }
+        self.delivered = time;
+        true
     }
 
     /// The newest scrape the policy can see, if any.

@@ -73,7 +73,6 @@ struct OutCooldown {
 pub struct TargetTracking {
     p: TargetTrackingParams,
     pipeline: Pipeline,
-    last_datapoint: Option<SimTime>,
     high_run: u32,
     low_run: u32,
     out_cooldown: Option<OutCooldown>,
@@ -101,7 +100,6 @@ impl TargetTracking {
         TargetTracking {
             p,
             pipeline,
-            last_datapoint: None,
             high_run: 0,
             low_run: 0,
             out_cooldown: None,
@@ -122,14 +120,12 @@ impl Autoscaler for TargetTracking {
     }
 
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
-        self.pipeline.observe(obs);
+        if !self.pipeline.new_datapoint(obs) {
+            return Decision::Keep;
+        }
         let Some(scrape) = self.pipeline.latest() else {
             return Decision::Keep;
         };
-        if self.last_datapoint == Some(scrape.time) {
-            return Decision::Keep;
-        }
-        self.last_datapoint = Some(scrape.time);
         let at = scrape.time;
         let counts = |s: &super::metrics::ContainerSample| !self.warming(s.created, s.ready_at, at);
         let counted = scrape.samples.iter().filter(|s| counts(s)).count() as u32;

@@ -113,7 +113,6 @@ struct OutCooldown {
 pub struct Threshold {
     p: ThresholdParams,
     pipeline: Pipeline,
-    last_datapoint: Option<SimTime>,
     high_run: u32,
     low_run: u32,
     out_cooldown: Option<OutCooldown>,
@@ -131,7 +130,6 @@ impl Threshold {
         Threshold {
             p,
             pipeline,
-            last_datapoint: None,
             high_run: 0,
             low_run: 0,
             out_cooldown: None,
@@ -203,14 +201,12 @@ impl Autoscaler for Threshold {
     }
 
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
-        self.pipeline.observe(obs);
+        if !self.pipeline.new_datapoint(obs) {
+            return Decision::Keep;
+        }
         let Some(scrape) = self.pipeline.latest() else {
             return Decision::Keep;
         };
-        if self.last_datapoint == Some(scrape.time) {
-            return Decision::Keep;
-        }
-        self.last_datapoint = Some(scrape.time);
         match self.p.metric.value(scrape, obs.concurrency, |_| true) {
             None => {
                 self.high_run = 0;
