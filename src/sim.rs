@@ -108,7 +108,7 @@ pub fn simulate_reporting(
 /// The replicas ready at time 0 in a run of policy number `policy`: `cluster.initial_replicas`,
 /// else the policy's own default, within the scenario's bounds.
 pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
-    let ctx = crate::autoscaler::config::PolicyContext::of(scenario);
+    let ctx = crate::autoscaler::PolicyContext::of(scenario);
     let own = scenario
         .policies
         .get(policy)
@@ -140,7 +140,7 @@ fn run_sim(
         .policies
         .get(policy)
         .ok_or_else(|| Error::Other(format!("no policy number {policy} in the scenario")))?;
-    let autoscaler = def.spec.build(&crate::autoscaler::config::BuildContext {
+    let autoscaler = def.spec.build(&crate::autoscaler::BuildContext {
         scenario,
         replication,
     })?;
@@ -1309,10 +1309,11 @@ violation_penalty = 0.5
         // Down from 3 to 1 at 1 s: two stops; with a warm-up past the decision, none counts
         // in the summary, but the timeline shows it.
         sc.cluster.initial_replicas = Some(3);
-        sc.policies[0].spec = crate::autoscaler::PolicySpec::Static {
-            replicas: 1,
-            period: crate::time::SimDuration::from_secs(1),
-        };
+        sc.policies[0].spec =
+            crate::autoscaler::PolicySpec::Static(crate::autoscaler::fixed::StaticParams {
+                replicas: 1,
+                period: crate::time::SimDuration::from_secs(1),
+            });
         let r = run(&sc, &[]);
         assert!(close(r.summary.cost, 12.0 + 2.0 * 0.5));
         assert!(close(r.timeline[0].cost, 7.0 + 1.0));

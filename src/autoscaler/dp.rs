@@ -48,7 +48,14 @@
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
 
 use super::planning::{Planning, observation_period, observed_rate};
+use super::registry::keys::{Keys, secs};
+use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::error::InputError;
+use crate::planner::forecast;
+use crate::scenario::source::{Dur, NonNegative, Positive};
+use serde::Deserialize;
+use toml::Spanned;
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::dp::{PlanInput, plan};
@@ -81,6 +88,8 @@ pub struct DpParams {
     /// Root-mean-square forecast errors (square-root scale) added to the forecast.
     pub margin: f64,
     pub model: ModelKind,
+    /// `season` of the seasonal forecasters, as a duration (zero for the others).
+    pub season: SimDuration,
 }
 
 impl DpParams {
@@ -227,6 +236,195 @@ impl Dp {
         let plan = plan(&input, &mut costs)
             .expect("the plan's inputs are valid by construction (bounds, committed, forecast)");
         Decision::Desired(plan.decision.expect("a plan of at least one step decides"))
+    }
+}
+
+/// A `dp` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDp {
+    pub horizon: Option<Spanned<Dur>>,
+    pub forecaster: Option<Spanned<String>>,
+    pub alpha: Option<Spanned<Positive>>,
+    pub beta: Option<Spanned<NonNegative>>,
+    pub gamma: Option<Spanned<NonNegative>>,
+    pub season: Option<Spanned<Dur>>,
+    pub margin: Option<Spanned<NonNegative>>,
+    pub model: Option<Spanned<String>>,
+}
+
+/// The forecasters `dp` takes, for error messages.
+const FORECASTERS: &str = "\"last\", \"ewma\", \"seasonal_naive\" or \"holt_winters\"";
+
+impl PolicyType for DpParams {
+    const TYPE: &'static str = "dp";
+    type Raw = RawDp;
+
+    fn validate(raw: &RawDp, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
+        let horizon = k.positive(
+        &raw.horizon,
+        "horizon",
+        SimDuration::from_secs(DEFAULT_HORIZON_S),
+    )?;
+    let name = raw
+        .forecaster
+        .as_ref()
+        .map_or(DEFAULT_FORECASTER, |f| f.get_ref().as_str());
+    let (uses_alpha, uses_hw, uses_season) = match name {
+        "last" => (false, false, false),
+        "ewma" => (true, false, false),
+        "seasonal_naive" => (false, false, true),
+        "holt_winters" => (true, true, true),
+        other => {
+            let span = raw
+                .forecaster
+                .as_ref()
+                .map_or(k.type_span.clone(), |f| f.span());
+            return Err(k.err(
+                span,
+                "forecaster",
+                format!("unknown forecaster \"{other}\": expected {FORECASTERS}"),
+            ));
+        }
+    };
+    for (key, span, applies, which) in [
+        (
+            "alpha",
+            raw.alpha.as_ref().map(|v| v.span()),
+            uses_alpha,
+            "\"ewma\" and \"holt_winters\"",
+        ),
+        (
+            "beta",
+            raw.beta.as_ref().map(|v| v.span()),
+            uses_hw,
+            "\"holt_winters\"",
+        ),
+        (
+            "gamma",
+            raw.gamma.as_ref().map(|v| v.span()),
+            uses_hw,
+            "\"holt_winters\"",
+        ),
+        (
+            "season",
+            raw.season.as_ref().map(|v| v.span()),
+            uses_season,
+            "\"seasonal_naive\" and \"holt_winters\"",
+        ),
+    ] {
+        if let Some(span) = span
+            && !applies
+        {
+            return Err(k.err(
+                span,
+                key,
+                format!("`{key}` applies to forecaster = {which} only, not \"{name}\""),
+            ));
+        }
+    }
+    let unit = |v: &Option<Spanned<NonNegative>>, key: &str, default: f64| {
+        k.number(v, key, default, |x| x <= 1.0, "a number from 0 to 1")
+    };
+    let hw_alpha = if name == "ewma" {
+        forecast::DEFAULT_EWMA_ALPHA
+    } else {
+        forecast::DEFAULT_HW_ALPHA
+    };
+    let alpha = k.number(
+        &raw.alpha,
+        "alpha",
+        hw_alpha,
+        |x| x <= 1.0,
+        "a smoothing weight above 0 and at most 1",
+    )?;
+    let period = if uses_season {
+        let step = ctx.interval.0.max(1);
+        match &raw.season {
+            Some(s) => {
+                let season = s.get_ref().0;
+                if season.0 < step || !season.0.is_multiple_of(step) {
+                    return Err(k.err(
+                        s.span(),
+                        "season",
+                        format!(
+                            "expected a whole number of planning intervals (interval = {}), found {}",
+                            secs(ctx.interval),
+                            secs(season)
+                        ),
+                    ));
+                }
+                (season.0 / step) as usize
+            }
+            None => {
+                let default = DEFAULT_SEASON_S * crate::time::NANOS_PER_SEC;
+                ((default as f64 / step as f64).round() as usize).max(1)
+            }
+        }
+    } else {
+        0
+    };
+    let forecaster = match name {
+        "last" => ForecastMethod::Last,
+        "ewma" => ForecastMethod::Ewma { alpha },
+        "seasonal_naive" => ForecastMethod::SeasonalNaive { period },
+        _ => ForecastMethod::HoltWinters {
+            alpha,
+            beta: unit(&raw.beta, "beta", forecast::DEFAULT_HW_BETA)?,
+            gamma: unit(&raw.gamma, "gamma", forecast::DEFAULT_HW_GAMMA)?,
+            period,
+        },
+    };
+    let margin = k.number(
+        &raw.margin,
+        "margin",
+        DEFAULT_MARGIN,
+        |x| x <= 10.0,
+        "a number of forecast-error standard deviations from 0 to 10",
+    )?;
+    let season = match forecaster {
+        ForecastMethod::SeasonalNaive { period } | ForecastMethod::HoltWinters { period, .. } => {
+            SimDuration(ctx.interval.0.saturating_mul(period as u64))
+        }
+        ForecastMethod::Last | ForecastMethod::Ewma { .. } => SimDuration::ZERO,
+    };
+    Ok(DpParams {
+        horizon,
+        forecaster,
+        margin,
+        model: k.model(&raw.model)?,
+        season,
+    })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        let p = self;
+        let mut v = vec![
+            ("horizon", secs(p.horizon)),
+            ("forecaster", p.forecaster.name().to_string()),
+        ];
+        match p.forecaster {
+            ForecastMethod::Last => {}
+            ForecastMethod::Ewma { alpha } => v.push(("alpha", alpha.to_string())),
+            ForecastMethod::SeasonalNaive { .. } => v.push(("season", secs(p.season))),
+            ForecastMethod::HoltWinters {
+                alpha, beta, gamma, ..
+            } => v.extend([
+                ("alpha", alpha.to_string()),
+                ("beta", beta.to_string()),
+                ("gamma", gamma.to_string()),
+                ("season", secs(p.season)),
+            ]),
+        }
+        v.extend([
+            ("margin", p.margin.to_string()),
+            ("model", p.model.name().to_string()),
+        ]);
+        v
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
+        Ok(Box::new(Dp::new(self, ctx.scenario)?))
     }
 }
 

@@ -43,6 +43,12 @@
 
 use super::metrics::{Pipeline, ScrapeSpec};
 use super::{Autoscaler, ContainerState, Decision, Observation};
+use super::registry::keys::{Keys, secs};
+use super::registry::{BuildContext, PolicyContext, PolicyType};
+use crate::error::InputError;
+use crate::scenario::source::{Dur, NonNegative, Positive};
+use serde::Deserialize;
+use toml::Spanned;
 use crate::time::{SimDuration, SimTime};
 
 /// How a behavior policy limits the change per period.
@@ -815,4 +821,277 @@ mod tests {
         c.run(15.0, &[0.5; 5]);
         assert_eq!(hpa.tick(&c.obs()), Decision::Desired(3));
     }
+}
+
+/// A `hpa` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHpa {
+    pub target_utilization: Option<Spanned<Positive>>,
+    pub sync_period: Option<Spanned<Dur>>,
+    pub tolerance: Option<Spanned<NonNegative>>,
+    pub stabilization_window: Option<Spanned<Dur>>,
+    pub metric_resolution: Option<Spanned<Dur>>,
+    pub metric_window: Option<Spanned<Dur>>,
+    pub metric_delay: Option<Spanned<Dur>>,
+    pub behavior: Option<Spanned<bool>>,
+    pub scale_up_policies: Option<Spanned<RawRatePolicies>>,
+    pub scale_up_select: Option<Spanned<String>>,
+    pub scale_up_stabilization: Option<Spanned<Dur>>,
+    pub scale_down_policies: Option<Spanned<RawRatePolicies>>,
+    pub scale_down_select: Option<Spanned<String>>,
+}
+
+impl PolicyType for HpaParams {
+    const TYPE: &'static str = "hpa";
+    type Raw = RawHpa;
+
+    fn validate(raw: &RawHpa, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
+
+    use crate::autoscaler::hpa as h;
+        let target = k.number(
+        &raw.target_utilization,
+        "target_utilization",
+        h::DEFAULT_TARGET_UTILIZATION,
+        |v| v > 0.0 && v <= 1.0,
+        "a utilization above 0 and at most 1",
+    )?;
+    let percent = (target * 100.0).round();
+    if let Some(t) = &raw.target_utilization
+        && ((target * 100.0 - percent).abs() > 1e-9 || percent < 1.0)
+    {
+        return Err(k.err(
+            t.span(),
+            "target_utilization",
+            format!(
+                "Kubernetes takes a whole percentage: expected a value such as 0.7 or 0.85, found {target}"
+            ),
+        ));
+    }
+    let tolerance = k.number(
+        &raw.tolerance,
+        "tolerance",
+        h::DEFAULT_TOLERANCE,
+        |v| v < 1.0,
+        "a tolerance from 0 to below 1",
+    )?;
+    let sync_period = k.positive(
+        &raw.sync_period,
+        "sync_period",
+        SimDuration::from_secs(h::DEFAULT_SYNC_PERIOD_S),
+    )?;
+    let stabilization_window = k.duration(
+        &raw.stabilization_window,
+        SimDuration::from_secs(h::DEFAULT_STABILIZATION_S),
+    );
+    let resolution = k.positive(
+        &raw.metric_resolution,
+        "metric_resolution",
+        SimDuration::from_secs(h::DEFAULT_METRIC_RESOLUTION_S),
+    )?;
+    let window = k.positive(&raw.metric_window, "metric_window", resolution)?;
+    if !window.0.is_multiple_of(resolution.0) {
+        let span = raw
+            .metric_window
+            .as_ref()
+            .or(raw.metric_resolution.as_ref())
+            .map_or(k.type_span.clone(), |s| s.span());
+        return Err(k.err(
+            span,
+            "metric_window",
+            format!(
+                "expected a whole multiple of metric_resolution ({}), found {}",
+                secs(resolution),
+                secs(window)
+            ),
+        ));
+    }
+
+    let behavior_keys = [
+        raw.scale_up_policies.as_ref().map(|v| v.span()),
+        raw.scale_up_select.as_ref().map(|v| v.span()),
+        raw.scale_up_stabilization.as_ref().map(|v| v.span()),
+        raw.scale_down_policies.as_ref().map(|v| v.span()),
+        raw.scale_down_select.as_ref().map(|v| v.span()),
+    ];
+    let first_behavior_key = behavior_keys.iter().flatten().next().cloned();
+    let behavior_on = match (&raw.behavior, &first_behavior_key) {
+        (Some(b), Some(_)) if !*b.get_ref() => {
+            return Err(k.err(
+                b.span(),
+                "behavior",
+                "`behavior = false` contradicts the scale_up_*/scale_down_* keys, which set a behavior",
+            ));
+        }
+        (Some(b), _) => *b.get_ref(),
+        (None, key) => key.is_some(),
+    };
+    let behavior = if behavior_on {
+        let hour = SimDuration::from_secs(3600);
+        let up_default = h::Behavior::default_scale_up();
+        let down_default = h::Behavior::default_scale_down(stabilization_window);
+        Some(h::Behavior {
+            scale_up: ScalingRules {
+                stabilization: k.bounded(
+                    &raw.scale_up_stabilization,
+                    "scale_up_stabilization",
+                    up_default.stabilization,
+                    SimDuration::ZERO,
+                    hour,
+                )?,
+                select: select(k, &raw.scale_up_select, "scale_up_select")?,
+                policies: rate_policy_list(
+                    k,
+                    &raw.scale_up_policies,
+                    "scale_up_policies",
+                    up_default.policies,
+                )?,
+            },
+            scale_down: ScalingRules {
+                stabilization: down_default.stabilization,
+                select: select(k, &raw.scale_down_select, "scale_down_select")?,
+                policies: rate_policy_list(
+                    k,
+                    &raw.scale_down_policies,
+                    "scale_down_policies",
+                    down_default.policies,
+                )?,
+            },
+        })
+    } else {
+        None
+    };
+    Ok(HpaParams {
+        target_percent: percent as u32,
+        sync_period,
+        tolerance,
+        stabilization_window,
+        behavior,
+        scrape: ScrapeSpec {
+            resolution,
+            window,
+            delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+            fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
+        },
+    })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        let p = self;
+        let mut v = vec![
+            (
+                "target_utilization",
+                format!("{}", f64::from(p.target_percent) / 100.0),
+            ),
+            ("sync_period", secs(p.sync_period)),
+            ("tolerance", p.tolerance.to_string()),
+            ("stabilization_window", secs(p.stabilization_window)),
+            ("metric_resolution", secs(p.scrape.resolution)),
+            ("metric_window", secs(p.scrape.window)),
+            ("metric_delay", secs(p.scrape.delay)),
+            ("behavior", p.behavior.is_some().to_string()),
+        ];
+        if let Some(b) = &p.behavior {
+            v.extend([
+                ("scale_up_policies", rate_policies(&b.scale_up.policies)),
+                ("scale_up_select", b.scale_up.select.name().to_string()),
+                ("scale_up_stabilization", secs(b.scale_up.stabilization)),
+                ("scale_down_policies", rate_policies(&b.scale_down.policies)),
+                ("scale_down_select", b.scale_down.select.name().to_string()),
+            ]);
+        }
+        v
+    }
+
+    fn build(&self, _ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+        Ok(Box::new(Hpa::new(self.clone())))
+    }
+}
+
+fn rate_policy_list(
+    k: &Keys,
+    v: &Option<Spanned<RawRatePolicies>>,
+    key: &str,
+    default: Vec<RatePolicy>,
+) -> Result<Vec<RatePolicy>, InputError> {
+    let Some(list) = v else { return Ok(default) };
+    if list.get_ref().is_empty() {
+        return Err(k.err(
+            list.span(),
+            key,
+            "expected at least one policy such as [\"pods\", 4, \"15s\"]",
+        ));
+    }
+    let max_period = SimDuration::from_secs(1800);
+    list.get_ref()
+        .iter()
+        .map(|(kind, value, period)| {
+            let kind = match kind.as_str() {
+                "pods" => RateKind::Pods,
+                "percent" => RateKind::Percent,
+                other => {
+                    return Err(k.err(
+                        list.span(),
+                        key,
+                        format!(
+                            "unknown policy kind \"{other}\": expected \"pods\" or \"percent\" (as in [\"pods\", 4, \"15s\"])"
+                        ),
+                    ));
+                }
+            };
+            if *value == 0 {
+                return Err(k.err(list.span(), key, "expected a policy value of at least 1"));
+            }
+            if period.0.is_zero() || period.0 > max_period {
+                return Err(k.err(
+                    list.span(),
+                    key,
+                    format!(
+                        "expected a policy period above 0 and at most 30 minutes, found {}",
+                        secs(period.0)
+                    ),
+                ));
+            }
+            Ok(RatePolicy {
+                kind,
+                value: *value,
+                period: period.0,
+            })
+        })
+        .collect()
+}
+
+fn select(k: &Keys, v: &Option<Spanned<String>>, key: &str) -> Result<Select, InputError> {
+    match v {
+        None => Ok(Select::Max),
+        Some(s) => match s.get_ref().as_str() {
+            "max" => Ok(Select::Max),
+            "min" => Ok(Select::Min),
+            "disabled" => Ok(Select::Disabled),
+            other => Err(k.err(
+                s.span(),
+                key,
+                format!(
+                    "unknown select policy \"{other}\": expected \"max\", \"min\" or \"disabled\""
+                ),
+            )),
+        },
+    }
+}
+
+/// HPA behavior rate policies as written: `[["pods", 4, "15s"], ["percent", 100, "15s"]]`.
+pub type RawRatePolicies = Vec<(String, u32, Dur)>;
+
+fn rate_policies(p: &[RatePolicy]) -> String {
+    let items: Vec<String> = p
+        .iter()
+        .map(|r| {
+            let kind = match r.kind {
+                RateKind::Pods => "pods",
+                RateKind::Percent => "percent",
+            };
+            format!("{kind} {} per {}", r.value, secs(r.period))
+        })
+        .collect();
+    items.join("; ")
 }

@@ -19,7 +19,12 @@
 //! just ended is what it asks for now.
 
 use super::planning::{Planning, initial_replicas, observed_rate};
+use super::registry::keys::Keys;
+use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::error::InputError;
+use serde::Deserialize;
+use toml::Spanned;
 use crate::error::Error;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::lcp::Lcp;
@@ -77,6 +82,36 @@ impl Autoscaler for LcpPolicy {
             &mut self.column,
         );
         Decision::Desired(self.lcp.step(&self.column))
+    }
+}
+
+/// A `lcp` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLcp {
+    pub model: Option<Spanned<String>>,
+}
+
+impl PolicyType for LcpParams {
+    const TYPE: &'static str = "lcp";
+    type Raw = RawLcp;
+
+    fn validate(raw: &RawLcp, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
+        Ok(LcpParams {
+            model: k.model(&raw.model)?,
+        })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        vec![("model", self.model.name().to_string())]
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
+        Ok(Box::new(LcpPolicy::new(
+            self,
+            ctx.scenario,
+            self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+        )?))
     }
 }
 

@@ -13,7 +13,6 @@
 //! ready after the start-up delay; on scale-down, starting containers are cancelled first, then
 //! ready containers drain (no new requests, finish their own) and stop.
 
-pub mod config;
 pub mod dp;
 pub mod fixed;
 pub mod hpa;
@@ -22,12 +21,13 @@ pub mod lcp;
 pub mod metrics;
 pub mod oracle;
 pub mod planning;
+pub mod registry;
 pub mod target_tracking;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod threshold;
 
-pub use config::{PolicySpec, RawPolicy};
+pub use registry::{BuildContext, PolicyContext, PolicySpec, PolicyType};
 
 use crate::time::{SimDuration, SimTime};
 

@@ -27,7 +27,50 @@
 //! stationary violation probability of each step's mean rate.
 
 use super::planning::{Planning, initial_replicas, observation_period};
+use super::registry::keys::Keys;
+use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::error::InputError;
+use serde::Deserialize;
+use toml::Spanned;
+/// A `oracle` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOracle {
+    pub model: Option<Spanned<String>>,
+}
+
+impl PolicyType for OracleParams {
+    const TYPE: &'static str = "oracle";
+    type Raw = RawOracle;
+
+    fn validate(raw: &RawOracle, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
+        Ok(OracleParams {
+            model: k.model(&raw.model)?,
+        })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "sees_the_future",
+                "yes: plans on this run's true arrivals (a lower bound, not deployable)"
+                    .to_string(),
+            ),
+            ("model", self.model.name().to_string()),
+        ]
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
+        Ok(Box::new(Oracle::new(
+            self,
+            ctx.scenario,
+            ctx.replication,
+            self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+        )?))
+    }
+}
+
 #[cfg(test)]
 use crate::autoscaler::PolicySpec;
 use crate::error::Error;

@@ -38,6 +38,12 @@
 
 use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
 use super::{Autoscaler, ContainerState, Decision, Observation};
+use super::registry::keys::{Keys, secs};
+use super::registry::{BuildContext, PolicyContext, PolicyType};
+use crate::error::InputError;
+use crate::scenario::source::{Dur, Positive};
+use serde::Deserialize;
+use toml::Spanned;
 use crate::time::{SimDuration, SimTime};
 
 /// Validated `target_tracking` parameters.
@@ -344,5 +350,113 @@ mod tests {
         assert_eq!(minute(&mut t, &mut c, 0.125, true), Decision::Keep);
         // t = 240: all 8 count: floor(8 · 0.25) + 1 = 3.
         assert_eq!(minute(&mut t, &mut c, 0.125, true), Decision::Desired(3));
+    }
+}
+
+/// A `target_tracking` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetTracking {
+    pub metric: Option<Spanned<String>>,
+    pub target: Option<Spanned<Positive>>,
+    pub scale_out_cooldown: Option<Spanned<Dur>>,
+    pub scale_in_cooldown: Option<Spanned<Dur>>,
+    pub warmup: Option<Spanned<Dur>>,
+    pub period: Option<Spanned<Dur>>,
+    pub scale_out_datapoints: Option<Spanned<u32>>,
+    pub scale_in_datapoints: Option<Spanned<u32>>,
+    pub scale_in_threshold: Option<Spanned<Positive>>,
+    pub disable_scale_in: Option<Spanned<bool>>,
+    pub metric_delay: Option<Spanned<Dur>>,
+}
+
+impl PolicyType for TargetTrackingParams {
+    const TYPE: &'static str = "target_tracking";
+    type Raw = RawTargetTracking;
+
+    fn validate(raw: &RawTargetTracking, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
+
+    use crate::autoscaler::target_tracking as tt;
+        let metric = k.metric(&raw.metric, ClusterMetric::Utilization)?;
+    let target = match &raw.target {
+        Some(t) => {
+            let v = t.get_ref().0;
+            if metric == ClusterMetric::Utilization && v > 1.0 {
+                return Err(k.err(
+                    t.span(),
+                    "target",
+                    format!("expected a utilization above 0 and at most 1, found {v}"),
+                ));
+            }
+            v
+        }
+        None => k.level_default(metric, "target", tt::DEFAULT_TARGET_FRACTION, ctx.concurrency)?,
+    };
+    let cooldown = SimDuration::from_secs(tt::DEFAULT_COOLDOWN_S);
+    let warmup = k.duration(&raw.warmup, SimDuration::ZERO);
+    // EC2 target tracking paces scale-out by the warm-up, not by a cooldown.
+    let scale_out_cooldown = match (&raw.scale_out_cooldown, warmup.is_zero()) {
+        (Some(c), false) => {
+            return Err(k.err(
+                c.span(),
+                "scale_out_cooldown",
+                "with `warmup` (EC2 target tracking) scale-out is paced by the warm-up: give one or the other",
+            ));
+        }
+        (_, false) => SimDuration::ZERO,
+        (c, true) => k.duration(c, cooldown),
+    };
+    Ok(TargetTrackingParams {
+        metric,
+        target,
+        scale_out_cooldown,
+        scale_in_cooldown: k.duration(&raw.scale_in_cooldown, cooldown),
+        warmup,
+        period: k.positive(
+            &raw.period,
+            "period",
+            SimDuration::from_secs(tt::DEFAULT_PERIOD_S),
+        )?,
+        scale_out_datapoints: k.count(
+            &raw.scale_out_datapoints,
+            "scale_out_datapoints",
+            tt::DEFAULT_SCALE_OUT_DATAPOINTS,
+        )?,
+        scale_in_datapoints: k.count(
+            &raw.scale_in_datapoints,
+            "scale_in_datapoints",
+            tt::DEFAULT_SCALE_IN_DATAPOINTS,
+        )?,
+        scale_in_threshold: k.number(
+            &raw.scale_in_threshold,
+            "scale_in_threshold",
+            tt::DEFAULT_SCALE_IN_THRESHOLD,
+            |v| v <= 1.0,
+            "a fraction of the target above 0 and at most 1",
+        )?,
+        disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
+        metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+    })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        let p = self;
+        vec![
+            ("metric", p.metric.name().to_string()),
+            ("target", p.target.to_string()),
+            ("scale_out_cooldown", secs(p.scale_out_cooldown)),
+            ("scale_in_cooldown", secs(p.scale_in_cooldown)),
+            ("warmup", secs(p.warmup)),
+            ("period", secs(p.period)),
+            ("scale_out_datapoints", p.scale_out_datapoints.to_string()),
+            ("scale_in_datapoints", p.scale_in_datapoints.to_string()),
+            ("scale_in_threshold", p.scale_in_threshold.to_string()),
+            ("disable_scale_in", p.disable_scale_in.to_string()),
+            ("metric_delay", secs(p.metric_delay)),
+        ]
+    }
+
+    fn build(&self, _ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+        Ok(Box::new(TargetTracking::new(self.clone())))
     }
 }

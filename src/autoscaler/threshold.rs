@@ -32,6 +32,12 @@
 
 use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
 use super::{Autoscaler, Decision, Observation};
+use super::registry::keys::{Keys, secs};
+use super::registry::{BuildContext, PolicyContext, PolicyType};
+use crate::error::InputError;
+use crate::scenario::source::{Dur, NonNegative};
+use serde::Deserialize;
+use toml::Spanned;
 use crate::time::{SimDuration, SimTime};
 
 /// How much a step changes the capacity.
@@ -399,3 +405,197 @@ mod tests {
         assert_eq!(t.tick(&c.obs()), Decision::Desired(3));
     }
 }
+
+/// A `threshold` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThreshold {
+    pub metric: Option<Spanned<String>>,
+    pub upper: Option<Spanned<NonNegative>>,
+    pub lower: Option<Spanned<NonNegative>>,
+    pub evaluation_periods: Option<Spanned<u32>>,
+    pub step: Option<Spanned<StepValue>>,
+    pub min_adjustment_magnitude: Option<Spanned<u32>>,
+    pub percent_rounding: Option<Spanned<String>>,
+    pub cooldown: Option<Spanned<Dur>>,
+    pub period: Option<Spanned<Dur>>,
+    pub metric_delay: Option<Spanned<Dur>>,
+}
+
+impl PolicyType for ThresholdParams {
+    const TYPE: &'static str = "threshold";
+    type Raw = RawThreshold;
+
+    fn validate(raw: &RawThreshold, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
+
+    use crate::autoscaler::threshold as th;
+        let metric = k.metric(&raw.metric, ClusterMetric::Utilization)?;
+    let upper = match &raw.upper {
+        Some(u) => u.get_ref().0,
+        None => k.level_default(metric, "upper", th::DEFAULT_UPPER_FRACTION, ctx.concurrency)?,
+    };
+    let lower = match &raw.lower {
+        Some(l) => l.get_ref().0,
+        None => k.level_default(metric, "lower", th::DEFAULT_LOWER_FRACTION, ctx.concurrency)?,
+    };
+    if metric == ClusterMetric::Utilization
+        && let Some(u) = &raw.upper
+        && upper >= 1.0
+    {
+        return Err(k.err(
+            u.span(),
+            "upper",
+            format!("expected a utilization below 1 (it can never exceed 1), found {upper}"),
+        ));
+    }
+    if lower >= upper {
+        let span = raw
+            .lower
+            .as_ref()
+            .or(raw.upper.as_ref())
+            .map_or(k.type_span.clone(), |s| s.span());
+        return Err(k.err(
+            span,
+            "lower",
+            format!("expected `lower` ({lower}) below `upper` ({upper})"),
+        ));
+    }
+    let step = raw
+        .step
+        .as_ref()
+        .map_or(th::DEFAULT_STEP, |s| s.get_ref().0);
+    let is_percent = matches!(step, Step::Percent(_));
+    for (key, span) in [
+        (
+            "min_adjustment_magnitude",
+            raw.min_adjustment_magnitude.as_ref().map(|v| v.span()),
+        ),
+        (
+            "percent_rounding",
+            raw.percent_rounding.as_ref().map(|v| v.span()),
+        ),
+    ] {
+        if let Some(span) = span
+            && !is_percent
+        {
+            return Err(k.err(
+                span,
+                key,
+                format!("`{key}` applies to a percentage `step` (such as step = \"50%\") only"),
+            ));
+        }
+    }
+    let percent_rounding = match &raw.percent_rounding {
+        Some(r) => th::PercentRounding::parse(r.get_ref()).ok_or_else(|| {
+            k.err(
+                r.span(),
+                "percent_rounding",
+                format!(
+                    "unknown rounding \"{}\": expected {}",
+                    r.get_ref(),
+                    th::PercentRounding::NAMES
+                ),
+            )
+        })?,
+        None => th::PercentRounding::Truncate,
+    };
+    Ok(ThresholdParams {
+        metric,
+        upper,
+        lower,
+        evaluation_periods: k.count(
+            &raw.evaluation_periods,
+            "evaluation_periods",
+            th::DEFAULT_EVALUATION_PERIODS,
+        )?,
+        step,
+        min_adjustment_magnitude: raw
+            .min_adjustment_magnitude
+            .as_ref()
+            .map_or(0, |v| *v.get_ref()),
+        percent_rounding,
+        cooldown: k.duration(
+            &raw.cooldown,
+            SimDuration::from_secs(th::DEFAULT_COOLDOWN_S),
+        ),
+        period: k.positive(
+            &raw.period,
+            "period",
+            SimDuration::from_secs(th::DEFAULT_PERIOD_S),
+        )?,
+        metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+    })
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        let p = self;
+        let step = match p.step {
+            Step::Change(n) => n.to_string(),
+            Step::Percent(x) => format!("{x}%"),
+        };
+        let mut v = vec![
+            ("metric", p.metric.name().to_string()),
+            ("upper", p.upper.to_string()),
+            ("lower", p.lower.to_string()),
+            ("evaluation_periods", p.evaluation_periods.to_string()),
+            ("step", step),
+        ];
+        if let Step::Percent(_) = p.step {
+            v.push((
+                "min_adjustment_magnitude",
+                p.min_adjustment_magnitude.to_string(),
+            ));
+            v.push(("percent_rounding", p.percent_rounding.name().to_string()));
+        }
+        v.extend([
+            ("cooldown", secs(p.cooldown)),
+            ("period", secs(p.period)),
+            ("metric_delay", secs(p.metric_delay)),
+        ]);
+        v
+    }
+
+    fn build(&self, _ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+        Ok(Box::new(Threshold::new(self.clone())))
+    }
+}
+
+/// A `step` value: a number of replicas (`2`) or a percentage (`"50%"`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepValue(pub Step);
+
+impl<'de> Deserialize<'de> for StepValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const EXPECTED: &str =
+            "a step: a whole number of replicas (2) or a percentage of the capacity (\"50%\")";
+        impl serde::de::Visitor<'_> for V {
+            type Value = StepValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StepValue, E> {
+                match u32::try_from(v) {
+                    Ok(n) if n > 0 => Ok(StepValue(Step::Change(n))),
+                    _ => Err(E::custom(format!("expected {EXPECTED}, found {v}"))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StepValue, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StepValue, E> {
+                let pct = v
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok())
+                    .filter(|p| p.is_finite() && *p > 0.0);
+                match pct {
+                    Some(p) => Ok(StepValue(Step::Percent(p))),
+                    None => Err(E::custom(format!("expected {EXPECTED}, found \"{v}\""))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+

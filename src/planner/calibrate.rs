@@ -36,7 +36,8 @@
 
 use super::dp::ViolationColumns;
 use super::queueing::{Dispatch, ViolationModel};
-use crate::autoscaler::config::PolicySpec;
+use crate::autoscaler::PolicySpec;
+use crate::autoscaler::fixed::StaticParams;
 use crate::cluster::service::ServiceSpec;
 use crate::cluster::{Balancer, ClusterSpec};
 use crate::error::Error;
@@ -159,10 +160,10 @@ impl CalibrationSetup {
             },
             policies: vec![PolicyDef {
                 name: format!("static-{n}"),
-                spec: PolicySpec::Static {
+                spec: PolicySpec::Static(StaticParams {
                     replicas: n,
                     period: duration,
-                },
+                }),
             }],
             baseline: None,
             sweep: None,

@@ -9,7 +9,7 @@
 pub mod source;
 pub mod sweep;
 
-use crate::autoscaler::config::{self as policy_config, PolicyContext, PolicySpec, RawPolicy};
+use crate::autoscaler::{PolicyContext, PolicySpec, registry};
 use crate::cluster::service::ServiceSpec;
 use crate::cluster::{Balancer, ClusterSpec};
 use crate::error::{InputError, line_col};
@@ -97,8 +97,10 @@ struct RawScenario {
     cluster: RawCluster,
     #[serde(default)]
     cost: RawCost,
-    #[serde(default)]
-    policy: Vec<RawPolicy>,
+    /// The `[[policy]]` tables: accepted here, read and validated by the policy registry
+    /// from the document itself (each type's keys into its own struct).
+    #[serde(default, rename = "policy")]
+    _policy: Option<serde::de::IgnoredAny>,
     sweep: Option<Spanned<toml::Table>>,
 }
 
@@ -264,7 +266,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         Some(r) => *r.get_ref(),
         None => 1,
     };
-    let interval = policy_config::positive_duration(src, &raw.interval, "interval")?
+    let interval = source::positive_duration(src, &raw.interval, "interval")?
         .unwrap_or(SimDuration::from_secs(60));
     if let Some(i) = &raw.interval
         && interval > duration
@@ -281,21 +283,22 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     let cluster = validate_cluster(src, &raw.cluster)?;
     let cost = validate_cost(src, &raw.cost)?;
 
-    if raw.policy.is_empty() {
-        return Err(InputError::new(
-            "expected at least one [[policy]] table (for example: [[policy]] name = \"fixed\" type = \"static\" replicas = 4)",
-        )
-        .in_file(&src.path)
-        .key("policy"));
-    }
     let ctx = PolicyContext {
         concurrency: cluster.concurrency,
         min_replicas: cluster.min_replicas,
         max_replicas: cluster.max_replicas,
         interval,
     };
-    let mut policies: Vec<PolicyDef> = Vec::with_capacity(raw.policy.len());
-    for p in &raw.policy {
+    let parsed = registry::validate_policies(src, &ctx)?;
+    if parsed.is_empty() {
+        return Err(InputError::new(
+            "expected at least one [[policy]] table (for example: [[policy]] name = \"fixed\" type = \"static\" replicas = 4)",
+        )
+        .in_file(&src.path)
+        .key("policy"));
+    }
+    let mut policies: Vec<PolicyDef> = Vec::with_capacity(parsed.len());
+    for p in parsed {
         let pname = p.name.get_ref();
         if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
             return Err(src.error(
@@ -311,10 +314,9 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
                 format!("duplicate policy name \"{pname}\": every policy needs its own name"),
             ));
         }
-        let spec = policy_config::validate(src, p, &ctx)?;
         policies.push(PolicyDef {
-            name: pname.clone(),
-            spec,
+            name: p.name.into_inner(),
+            spec: p.spec,
         });
     }
 
@@ -446,7 +448,7 @@ fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, Inpu
             steps: vec![(SimTime::ZERO, positive_rate(&w.rate, "rate")?)],
         },
         "diurnal" => {
-            let period = policy_config::positive_duration(src, &w.period, "workload.period")?
+            let period = source::positive_duration(src, &w.period, "workload.period")?
                 .unwrap_or(SimDuration::from_secs(86_400));
             WorkloadSpec::Diurnal {
                 rate: positive_rate(&w.rate, "rate")?,
@@ -504,7 +506,7 @@ fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, Inpu
                     .0
                     .0,
             );
-            let len = policy_config::positive_duration(
+            let len = source::positive_duration(
                 src,
                 &w.spike_duration,
                 "workload.spike_duration",
@@ -612,8 +614,8 @@ fn validate_trace(
             "`function` applies to the \"azure\" format only",
         ));
     }
-    let bin = policy_config::positive_duration(src, &w.bin, "workload.bin")?;
-    let duration = policy_config::positive_duration(src, &w.duration, "workload.duration")?;
+    let bin = source::positive_duration(src, &w.bin, "workload.bin")?;
+    let duration = source::positive_duration(src, &w.duration, "workload.duration")?;
     let mut on_end = match &w.on_end {
         Some(e) => match e.get_ref().as_str() {
             "stop" => TraceEnd::Stop,
@@ -860,7 +862,7 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
         min_replicas,
         max_replicas,
         initial_replicas,
-        queue_timeout: policy_config::positive_duration(
+        queue_timeout: source::positive_duration(
             src,
             &c.queue_timeout,
             "cluster.queue_timeout",
@@ -871,7 +873,7 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
 fn validate_cost(src: &Source, c: &RawCost) -> Result<CostSpec, InputError> {
     Ok(CostSpec {
         replica_hour: c.replica_hour.map_or(DEFAULT_REPLICA_HOUR, |v| v.0),
-        slo_latency: policy_config::positive_duration(src, &c.slo_latency, "cost.slo_latency")?
+        slo_latency: source::positive_duration(src, &c.slo_latency, "cost.slo_latency")?
             .unwrap_or(SimDuration::from_millis(DEFAULT_SLO_LATENCY_MS)),
         violation_penalty: c
             .violation_penalty

@@ -66,6 +66,23 @@ impl<'a> Source<'a> {
     }
 }
 
+/// A duration key that must be greater than zero when given (`key` is its dotted name).
+pub fn positive_duration(
+    src: &Source,
+    value: &Option<toml::Spanned<Dur>>,
+    key: &str,
+) -> Result<Option<SimDuration>, InputError> {
+    match value {
+        Some(v) if v.get_ref().0.is_zero() => Err(src.error(
+            v.span(),
+            key,
+            "expected a duration greater than zero, found 0",
+        )),
+        Some(v) => Ok(Some(v.get_ref().0)),
+        None => Ok(None),
+    }
+}
+
 /// The dotted key whose value sits at byte `offset`, from the nearest table header above it and
 /// the `key =` at the start of its line (`cluster.startup`, `policy[2].target`).
 pub fn key_at(text: &str, offset: usize) -> Option<String> {

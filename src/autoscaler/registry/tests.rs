@@ -1,0 +1,400 @@
+//! Validation of every policy type's keys: defaults, ranges, and located errors.
+
+use super::*;
+use crate::autoscaler::hpa::{RateKind, RatePolicy, Select};
+use crate::autoscaler::lcp::LcpParams;
+use crate::autoscaler::metrics::{ClusterMetric, ScrapeSpec};
+use crate::autoscaler::threshold::Step;
+use crate::planner::calibrate::ModelKind;
+use crate::planner::forecast::{self, ForecastMethod};
+use crate::autoscaler::hpa::Behavior;
+use crate::autoscaler::threshold::PercentRounding;
+use std::path::Path;
+
+const HEAD: &str = "name = \"t\"\nduration = \"1h\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nconcurrency = 4\n";
+
+fn parse(policy: &str) -> Result<PolicySpec, InputError> {
+    let text = format!("{HEAD}[[policy]]\nname = \"p\"\n{policy}\n");
+    crate::scenario::parse(Path::new("s.toml"), &text).map(|s| s.policies[0].spec.clone())
+}
+
+fn err(policy: &str) -> InputError {
+    parse(policy).expect_err("the policy is invalid")
+}
+
+fn secs(s: u64) -> SimDuration {
+    SimDuration::from_secs(s)
+}
+
+#[test]
+fn hpa_defaults_are_kubernetes_defaults() {
+    let PolicySpec::Hpa(p) = parse("type = \"hpa\"").unwrap() else {
+        panic!("an hpa")
+    };
+    assert_eq!(p.target_percent, 70);
+    assert_eq!(p.sync_period, secs(15));
+    assert_eq!(p.tolerance, 0.1);
+    assert_eq!(p.stabilization_window, secs(300));
+    assert_eq!(p.behavior, None);
+    assert_eq!(
+        p.scrape,
+        ScrapeSpec {
+            resolution: secs(15),
+            window: secs(15),
+            delay: SimDuration::ZERO,
+            fresh_min: secs(10)
+        }
+    );
+}
+
+#[test]
+fn hpa_behavior_keys_fill_in_the_defaults() {
+    let PolicySpec::Hpa(p) = parse("type = \"hpa\"\nbehavior = true").unwrap() else {
+        panic!("an hpa")
+    };
+    assert_eq!(
+        p.behavior,
+        Some(Behavior {
+            scale_up: Behavior::default_scale_up(),
+            scale_down: Behavior::default_scale_down(secs(300)),
+        })
+    );
+    let PolicySpec::Hpa(p) = parse(
+        "type = \"hpa\"\nstabilization_window = \"1m\"\nscale_up_policies = [[\"pods\", 2, \"1m\"]]\nscale_down_select = \"disabled\"",
+    )
+    .unwrap() else {
+        panic!("an hpa")
+    };
+    let b = p.behavior.unwrap();
+    assert_eq!(
+        b.scale_up.policies,
+        vec![RatePolicy {
+            kind: RateKind::Pods,
+            value: 2,
+            period: secs(60)
+        }]
+    );
+    assert_eq!(b.scale_down.select, Select::Disabled);
+    assert_eq!(b.scale_down.stabilization, secs(60));
+}
+
+#[test]
+fn kpa_defaults_are_knative_defaults() {
+    let PolicySpec::Kpa(p) = parse("type = \"kpa\"").unwrap() else {
+        panic!("a kpa")
+    };
+    assert!((p.target - 2.8).abs() < 1e-12); // 70 % of cluster.concurrency = 4
+    assert_eq!(p.stable_window, secs(60));
+    assert_eq!(p.panic_window, secs(6));
+    assert_eq!(p.panic_threshold, 2.0);
+    assert_eq!(p.max_scale_up_rate, 1000.0);
+    assert_eq!(p.max_scale_down_rate, 2.0);
+    assert_eq!(p.scale_to_zero_grace, secs(30));
+    assert_eq!(p.tick, secs(2));
+    assert_eq!(p.metric_resolution, secs(1));
+    let PolicySpec::Kpa(p) = parse("type = \"kpa\"\nmetric = \"rps\"").unwrap() else {
+        panic!("a kpa")
+    };
+    assert!((p.target - 140.0).abs() < 1e-12);
+    let PolicySpec::Kpa(p) = parse("type = \"kpa\"\ntarget = 10").unwrap() else {
+        panic!("a kpa")
+    };
+    assert_eq!(p.target, 10.0);
+}
+
+#[test]
+fn threshold_and_target_tracking_defaults() {
+    let PolicySpec::Threshold(p) = parse("type = \"threshold\"").unwrap() else {
+        panic!("a threshold")
+    };
+    assert_eq!(p.metric, ClusterMetric::Utilization);
+    assert_eq!((p.upper, p.lower), (0.8, 0.3));
+    assert_eq!(p.step, Step::Percent(50.0));
+    assert_eq!(p.percent_rounding, PercentRounding::Truncate);
+    assert_eq!(p.evaluation_periods, 1);
+    assert_eq!(p.cooldown, SimDuration::ZERO);
+    assert_eq!(p.period, secs(60));
+    let PolicySpec::Threshold(p) =
+        parse("type = \"threshold\"\nmetric = \"concurrency\"\nstep = \"25%\"\npercent_rounding = \"away\"")
+            .unwrap()
+    else {
+        panic!("a threshold")
+    };
+    assert!((p.upper - 3.2).abs() < 1e-12);
+    assert_eq!(p.step, Step::Percent(25.0));
+    assert_eq!(p.percent_rounding, PercentRounding::Away);
+    let PolicySpec::TargetTracking(p) = parse("type = \"target_tracking\"").unwrap() else {
+        panic!("a target tracking")
+    };
+    assert_eq!(p.target, 0.7);
+    assert_eq!(
+        (p.scale_out_cooldown, p.scale_in_cooldown),
+        (secs(300), secs(300))
+    );
+    assert_eq!(p.warmup, SimDuration::ZERO);
+    assert_eq!((p.scale_out_datapoints, p.scale_in_datapoints), (3, 15));
+}
+
+#[test]
+fn keys_of_another_type_are_errors_at_their_line() {
+    let e = err("type = \"hpa\"\ntick = \"2s\"");
+    assert_eq!(e.line, Some(14));
+    assert_eq!(e.key.as_deref(), Some("policy[1].tick"));
+    assert!(
+        e.message
+            .contains("does not apply to policy \"p\" of type \"hpa\""),
+        "{e}"
+    );
+    assert!(e.message.contains("sync_period"), "{e}");
+    // A typo is an unknown field.
+    let e = err("type = \"kpa\"\nstable_windw = \"30s\"");
+    assert_eq!(e.line, Some(14));
+    assert!(e.message.contains("stable_windw"), "{e}");
+    let e = err("type = \"autoscaler\"");
+    assert!(e.message.contains("\"target_tracking\""), "{e}");
+}
+
+#[test]
+fn out_of_range_values_say_what_was_expected() {
+    let cases: [(&str, &str, &str); 17] = [
+        (
+            "type = \"hpa\"\ntarget_utilization = 0.705",
+            "policy.target_utilization",
+            "whole percentage",
+        ),
+        (
+            "type = \"hpa\"\ntarget_utilization = 1.5",
+            "policy.target_utilization",
+            "at most 1",
+        ),
+        (
+            "type = \"hpa\"\ntolerance = 1.0",
+            "policy.tolerance",
+            "below 1",
+        ),
+        (
+            "type = \"hpa\"\nmetric_window = \"20s\"",
+            "policy.metric_window",
+            "multiple of metric_resolution",
+        ),
+        (
+            "type = \"hpa\"\nbehavior = false\nscale_up_select = \"min\"",
+            "policy.behavior",
+            "contradicts",
+        ),
+        (
+            "type = \"hpa\"\nscale_up_policies = [[\"nodes\", 4, \"15s\"]]",
+            "policy.scale_up_policies",
+            "\"pods\" or \"percent\"",
+        ),
+        (
+            "type = \"hpa\"\nscale_down_policies = [[\"pods\", 4, \"1h\"]]",
+            "policy.scale_down_policies",
+            "30 minutes",
+        ),
+        (
+            "type = \"threshold\"\nmetric = \"rps\"",
+            "policy.upper",
+            "needs `upper`",
+        ),
+        (
+            "type = \"threshold\"\nlower = 0.9",
+            "policy.lower",
+            "below `upper`",
+        ),
+        (
+            "type = \"threshold\"\nstep = 2\nmin_adjustment_magnitude = 2",
+            "policy.min_adjustment_magnitude",
+            "percentage `step`",
+        ),
+        (
+            "type = \"threshold\"\nstep = \"lots\"",
+            "policy.step",
+            "a percentage of the capacity",
+        ),
+        (
+            "type = \"threshold\"\nevaluation_periods = 0",
+            "policy.evaluation_periods",
+            "at least 1",
+        ),
+        (
+            "type = \"kpa\"\ntarget = 5\ntarget_utilization = 0.5",
+            "policy.target_utilization",
+            "not both",
+        ),
+        (
+            "type = \"kpa\"\nstable_window = \"5s\"",
+            "policy.stable_window",
+            "from 6s to 3600s",
+        ),
+        (
+            "type = \"kpa\"\npanic_threshold = 1.0",
+            "policy.panic_threshold",
+            "from 1.1 to 10",
+        ),
+        (
+            "type = \"target_tracking\"\nmetric = \"rps\"",
+            "policy.target",
+            "needs `target`",
+        ),
+        (
+            "type = \"target_tracking\"\nwarmup = \"1m\"\nscale_out_cooldown = \"1m\"",
+            "policy.scale_out_cooldown",
+            "paced by the warm-up",
+        ),
+    ];
+    for (policy, key, text) in cases {
+        let e = err(policy);
+        // Type errors found while reading name the table (`policy[1].step`).
+        let k = e.key.clone().unwrap_or_default();
+        assert!(
+            k == key || k == key.replace("policy.", "policy[1]."),
+            "{policy}: {e}"
+        );
+        assert!(e.message.contains(text), "{policy}: {e}");
+        assert!(e.line.is_some(), "{policy}: {e}");
+        assert_eq!(e.file.as_deref(), Some(Path::new("s.toml")));
+    }
+}
+
+#[test]
+fn every_type_builds_and_reports_its_parameters() {
+    for t in [
+        "threshold",
+        "hpa",
+        "kpa",
+        "target_tracking",
+        "dp",
+        "oracle",
+        "lcp",
+    ] {
+        let spec = parse(&format!("type = \"{t}\"")).unwrap();
+        assert_eq!(spec.type_name(), t);
+        assert!(!spec.parameters().is_empty());
+        let text = format!("{HEAD}[[policy]]\nname = \"p\"\ntype = \"{t}\"\n");
+        let sc = crate::scenario::parse(Path::new("s.toml"), &text).unwrap();
+        let ctx = BuildContext {
+            scenario: &sc,
+            replication: 0,
+        };
+        assert!(!spec.build(&ctx).unwrap().tick_interval().is_zero());
+    }
+}
+
+#[test]
+fn planner_defaults_and_keys() {
+    let PolicySpec::Dp(p) = parse("type = \"dp\"").unwrap() else {
+        panic!("a dp")
+    };
+    assert_eq!(p.horizon, secs(600));
+    assert_eq!(
+        p.forecaster,
+        ForecastMethod::Ewma {
+            alpha: forecast::DEFAULT_EWMA_ALPHA
+        }
+    );
+    assert_eq!(p.margin, 0.0);
+    assert_eq!(p.model, ModelKind::Calibrated);
+    // The season is a whole number of planning intervals (the scenario's 60 s).
+    let PolicySpec::Dp(p) = parse(
+        "type = \"dp\"\nforecaster = \"holt_winters\"\nseason = \"2h\"\nalpha = 0.3\nbeta = 0.1\ngamma = 0.4\nmargin = 1.5\nmodel = \"analytic\"\nhorizon = \"30m\"",
+    )
+    .unwrap() else {
+        panic!("a dp")
+    };
+    assert_eq!(
+        p.forecaster,
+        ForecastMethod::HoltWinters {
+            alpha: 0.3,
+            beta: 0.1,
+            gamma: 0.4,
+            period: 120
+        }
+    );
+    assert_eq!((p.margin, p.model), (1.5, ModelKind::Analytic));
+    assert_eq!(p.horizon, secs(1800));
+    let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"seasonal_naive\"").unwrap()
+    else {
+        panic!("a dp")
+    };
+    assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 1440 });
+    let spec = parse("type = \"oracle\"").unwrap();
+    assert!(
+        spec.parameters()
+            .iter()
+            .any(|(k, v)| *k == "sees_the_future" && v.starts_with("yes"))
+    );
+    assert_eq!(
+        parse("type = \"lcp\"\nmodel = \"analytic\"").unwrap(),
+        PolicySpec::Lcp(LcpParams {
+            model: ModelKind::Analytic
+        })
+    );
+}
+
+#[test]
+fn planner_keys_out_of_place_or_range_are_located_errors() {
+    let cases = [
+        (
+            "type = \"dp\"\nforecaster = \"arima\"",
+            "policy.forecaster",
+            "unknown forecaster \"arima\"",
+        ),
+        (
+            "type = \"dp\"\nforecaster = \"last\"\nalpha = 0.5",
+            "policy.alpha",
+            "applies to forecaster = \"ewma\" and \"holt_winters\" only",
+        ),
+        (
+            "type = \"dp\"\nbeta = 0.5",
+            "policy.beta",
+            "\"holt_winters\" only, not \"ewma\"",
+        ),
+        (
+            "type = \"dp\"\nforecaster = \"seasonal_naive\"\nseason = \"90s\"",
+            "policy.season",
+            "whole number of planning intervals (interval = 60s)",
+        ),
+        ("type = \"dp\"\nalpha = 1.5", "policy.alpha", "at most 1"),
+        (
+            "type = \"dp\"\nforecaster = \"holt_winters\"\ngamma = 2",
+            "policy.gamma",
+            "from 0 to 1",
+        ),
+        (
+            "type = \"dp\"\nmargin = 11",
+            "policy.margin",
+            "from 0 to 10",
+        ),
+        (
+            "type = \"dp\"\nhorizon = 0",
+            "policy.horizon",
+            "greater than zero",
+        ),
+        (
+            "type = \"oracle\"\nmodel = \"exact\"",
+            "policy.model",
+            "\"calibrated\" or \"analytic\"",
+        ),
+        (
+            "type = \"oracle\"\nhorizon = \"1h\"",
+            "policy.horizon",
+            "does not apply to policy \"p\" of type \"oracle\", which takes: model",
+        ),
+        (
+            "type = \"lcp\"\nforecaster = \"last\"",
+            "policy.forecaster",
+            "does not apply",
+        ),
+    ];
+    for (policy, key, text) in cases {
+        let e = err(policy);
+        let k = e.key.clone().unwrap_or_default();
+        assert!(
+            k == key || k == key.replace("policy.", "policy[1]."),
+            "{policy}: {e}"
+        );
+        assert!(e.message.contains(text), "{policy}: {e}");
+        assert!(e.line.is_some(), "{policy}: {e}");
+    }
+}
