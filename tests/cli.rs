@@ -191,7 +191,7 @@ fn bad_scenarios_exit_2_naming_file_line_and_key() {
         (
             "duplicate policy",
             GOOD.replace("name = \"five\"", "name = \"three\""),
-            ":24:8: `policy[2].name`",
+            ":24:8: `policy.three.name`",
         ),
         (
             "unknown workload",
@@ -214,7 +214,7 @@ fn bad_scenarios_exit_2_naming_file_line_and_key() {
         (
             "unknown policy",
             GOOD.replace("type = \"static\"\nreplicas = 5", "type = \"magic\""),
-            ":25:8: `policy[2].type`",
+            ":25:8: `policy.five.type`",
         ),
         ("toml syntax", GOOD.replace("seed = 5", "seed = = 5"), ":2:"),
         (
@@ -240,7 +240,7 @@ fn bad_scenarios_exit_2_naming_file_line_and_key() {
         (
             "static over max",
             GOOD.replace("replicas = 5", "replicas = 50"),
-            ":26:12: `policy[2].replicas`",
+            ":26:12: `policy.five.replicas`",
         ),
     ];
     for (what, text, expected) in cases {

@@ -27,13 +27,17 @@ impl<'a> Source<'a> {
     }
 
     /// An error at `span`, naming `key`. When the text at `span` belongs to the same key in
-    /// a numbered table (`policy.name` of the second `[[policy]]`), the key names the table
-    /// (`policy[2].name`).
+    /// a `[[policy]]` table, the key names the policy (`policy.hpa.target`, the path a sweep
+    /// uses; `policy[2].target` when the table has no plain name).
     pub fn error(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
         let (line, col) = line_col(self.text, span.start);
         let leaf = key.rsplit('.').next().unwrap_or(key);
         let located = key_at(self.text, span.start)
-            .filter(|k| k.contains('[') && k.rsplit('.').next() == Some(leaf));
+            .filter(|k| {
+                (k.contains('[') || k.starts_with("policy."))
+                    && k.rsplit('.').next() == Some(leaf)
+                    && k.len() > key.len()
+            });
         InputError::new(message)
             .in_file(&self.path)
             .at(line, col)
@@ -94,10 +98,11 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         .split_once('=')
         .map(|(k, _)| k.trim().trim_matches('"').to_string())
         .filter(|k| !k.is_empty() && !k.starts_with('['));
-    // Nearest table header above (or on this line), and how many [[policy]] tables came
-    // before.
+    // Nearest table header above (or on this line); a [[policy]] table is named by its
+    // `name` (`policy.NAME`, the path a sweep uses), else by its position (`policy[2]`).
     let mut table: Option<String> = None;
     let mut policy_index = 0usize;
+    let mut offset_of_line = 0usize;
     for l in text[..line_end].lines() {
         let t = l.trim();
         if let Some(name) = t
@@ -107,7 +112,11 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         {
             if name == "policy" {
                 policy_index += 1;
-                table = Some(format!("policy[{policy_index}]"));
+                let body = &text[(offset_of_line + l.len()).min(text.len())..];
+                table = Some(match policy_name(body) {
+                    Some(n) => format!("policy.{n}"),
+                    None => format!("policy[{policy_index}]"),
+                });
             } else {
                 table = Some(name.to_string());
             }
@@ -118,6 +127,7 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         {
             table = Some(name.to_string());
         }
+        offset_of_line += l.len() + 1;
     }
     match (table, key) {
         (Some(t), Some(k)) => Some(format!("{t}.{k}")),
@@ -125,6 +135,29 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
         (Some(t), None) => Some(t),
         (None, None) => None,
     }
+}
+
+/// The `name = "..."` of the table whose body starts `body` (up to the next table header).
+fn policy_name(body: &str) -> Option<String> {
+    for l in body.lines() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            return None;
+        }
+        if let Some((k, v)) = t.split_once('=')
+            && k.trim() == "name"
+        {
+            let v = v.trim();
+            let v = v.split('#').next().unwrap_or(v).trim();
+            let n = v.strip_prefix('"')?.strip_suffix('"')?;
+            let plain = !n.is_empty()
+                && n
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            return plain.then(|| n.to_string());
+        }
+    }
+    None
 }
 
 /// The table whose header is on the line at byte `offset` (`cluster`, `policy[2]`), if any.
@@ -234,7 +267,7 @@ mod tests {
         let at = |needle: &str| key_at(text, text.find(needle).unwrap());
         assert_eq!(at("\"x\"").as_deref(), Some("name"));
         assert_eq!(at("\"bad\"").as_deref(), Some("cluster.startup"));
-        assert_eq!(at("\"a\"").as_deref(), Some("policy[1].name"));
+        assert_eq!(at("\"a\"").as_deref(), Some("policy.a.name"));
         assert_eq!(at("-1").as_deref(), Some("policy[2].target"));
     }
 }

@@ -82,9 +82,49 @@ fn typed<T: PolicyType>(
     keys: &Keys,
     ctx: &PolicyContext,
 ) -> Result<T, InputError> {
-    let raw = T::Raw::deserialize(ValueDeserializer::from(table))
-        .map_err(|e| keys.src.toml_error(&e))?;
+    let raw = T::Raw::deserialize(ValueDeserializer::from(table)).map_err(|e| {
+        let mut err = keys.src.toml_error(&e);
+        if let Some(message) = unknown_key_message(e.message(), keys.name, T::TYPE) {
+            err.message = message;
+        }
+        err
+    })?;
     T::validate(&raw, keys, ctx)
+}
+
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" for a policy table: the key
+/// does not apply to this policy's type, the keys it takes, and the closest one when `x` looks
+/// like a misspelling of it.
+fn unknown_key_message(message: &str, name: &str, kind: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, expected) = rest.split_once('`')?;
+    let valid: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut text = format!("`{key}` does not apply to policy \"{name}\" of type \"{kind}\"");
+    if valid.is_empty() {
+        text.push_str(", which takes no keys besides `name` and `type`");
+        return Some(text);
+    }
+    text.push_str(&format!(", which takes: {}", valid.join(", ")));
+    if let Some(v) = closest(key, &valid) {
+        text.push_str(&format!(" (did you mean `{v}`?)"));
+    }
+    Some(text)
+}
+
+/// The candidate `given` is most likely a misspelling of: within about a third of its length
+/// in edits (transpositions count as one).
+fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(given, c), *c))
+        .min()
+        .filter(|(distance, _)| *distance <= (given.chars().count() / 3).max(1))
+        .map(|(_, c)| c)
 }
 
 /// Generates [`PolicySpec`] (one variant per policy type) and its dispatch from the list of
@@ -215,11 +255,14 @@ pub fn validate_policies(
         };
         let rest = Spanned::new(span, DeValue::Table(table));
         let spec = validate_kind(kind.get_ref(), rest, &keys, ctx).unwrap_or_else(|| {
+            let hint = closest(kind.get_ref(), POLICY_TYPES)
+                .map(|t| format!(" (did you mean \"{t}\"?)"))
+                .unwrap_or_default();
             Err(src.error(
                 kind.span(),
                 "policy.type",
                 format!(
-                    "unknown policy type \"{}\" for policy \"{}\": expected one of {}",
+                    "unknown policy type \"{}\" for policy \"{}\": expected one of {}{hint}",
                     kind.get_ref(),
                     name.get_ref(),
                     policy_types_text()

@@ -139,7 +139,7 @@ fn threshold_and_target_tracking_defaults() {
 fn keys_of_another_type_are_errors_at_their_line() {
     let e = err("type = \"hpa\"\ntick = \"2s\"");
     assert_eq!(e.line, Some(14));
-    assert_eq!(e.key.as_deref(), Some("policy[1].tick"));
+    assert_eq!(e.key.as_deref(), Some("policy.p.tick"));
     assert!(
         e.message
             .contains("does not apply to policy \"p\" of type \"hpa\""),
@@ -245,10 +245,10 @@ fn out_of_range_values_say_what_was_expected() {
     ];
     for (policy, key, text) in cases {
         let e = err(policy);
-        // Type errors found while reading name the table (`policy[1].step`).
+        // Type errors found while reading name the policy (`policy.p.step`).
         let k = e.key.clone().unwrap_or_default();
         assert!(
-            k == key || k == key.replace("policy.", "policy[1]."),
+            k == key || k == key.replace("policy.", "policy.p."),
             "{policy}: {e}"
         );
         assert!(e.message.contains(text), "{policy}: {e}");
@@ -391,10 +391,43 @@ fn planner_keys_out_of_place_or_range_are_located_errors() {
         let e = err(policy);
         let k = e.key.clone().unwrap_or_default();
         assert!(
-            k == key || k == key.replace("policy.", "policy[1]."),
+            k == key || k == key.replace("policy.", "policy.p."),
             "{policy}: {e}"
         );
         assert!(e.message.contains(text), "{policy}: {e}");
         assert!(e.line.is_some(), "{policy}: {e}");
+    }
+}
+
+#[test]
+fn a_misspelled_key_names_the_policy_and_suggests_the_key() {
+    let e = err("type = \"dp\"\nforcaster = \"ewma\"");
+    assert_eq!(e.key.as_deref(), Some("policy.p.forcaster"));
+    assert_eq!(e.line, Some(14));
+    assert!(
+        e.message
+            .contains("`forcaster` does not apply to policy \"p\" of type \"dp\""),
+        "{e}"
+    );
+    assert!(e.message.contains("(did you mean `forecaster`?)"), "{e}");
+    // A key of another type lists this type's keys, and suggests nothing far from it.
+    let e = err("type = \"static\"\nreplicas = 1\ntick = \"2s\"");
+    assert!(e.message.contains("which takes: replicas, period"), "{e}");
+    assert!(!e.message.contains("did you mean"), "{e}");
+    // A misspelled type.
+    let e = err("type = \"hpaa\"");
+    assert_eq!(e.key.as_deref(), Some("policy.p.type"));
+    assert!(e.message.contains("(did you mean \"hpa\"?)"), "{e}");
+}
+
+#[test]
+fn every_registered_type_is_reachable_by_its_name() {
+    assert_eq!(POLICY_TYPES.len(), 8);
+    for kind in POLICY_TYPES {
+        // Each type validates with only `name` and `type`, or says which key it needs.
+        match parse(&format!("type = \"{kind}\"")) {
+            Ok(spec) => assert_eq!(spec.type_name(), *kind),
+            Err(e) => assert!(e.message.contains("needs `replicas`"), "{kind}: {e}"),
+        }
     }
 }
