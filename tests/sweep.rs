@@ -142,58 +142,6 @@ fn merged_shards_equal_the_unsplit_run() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("shard 1/3, 2/3 are missing"));
 }
 
-/// The layout of `scripts/slurm/run-sweep`: shards in OUT/shards/I, job logs in OUT/logs/, and
-/// the merge writing OUT itself. The merged CSVs equal the unsplit run's, and the merge keeps
-/// its own inputs and the logs beside them.
-#[test]
-fn merge_into_the_folder_that_holds_the_shards() {
-    let dir = temp("run-sweep-layout");
-    let sc = dir.join("s.toml");
-    std::fs::write(&sc, format!("{BASE}{SWEEP}")).unwrap();
-    let out = dir.join("out");
-    let run = |extra: &[&str], to: &Path| {
-        let o = Command::new(BIN)
-            .args(["run", sc.to_str().unwrap(), "--quiet", "--out"])
-            .arg(to)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    run(&[], &dir.join("all"));
-    let shards: Vec<PathBuf> = (0..2)
-        .map(|i| out.join("shards").join(i.to_string()))
-        .collect();
-    for (i, s) in shards.iter().enumerate() {
-        run(&["--shard", &format!("{i}/2")], s);
-    }
-    std::fs::create_dir_all(out.join("logs")).unwrap();
-    std::fs::write(out.join("logs").join("merge.log"), "a job's log\n").unwrap();
-    let o = Command::new(BIN)
-        .arg("merge")
-        .args(&shards)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    for f in ["summary.csv", "policies.csv", "timeline.csv"] {
-        let a = std::fs::read(dir.join("all").join(f)).unwrap();
-        let b = std::fs::read(out.join(f)).unwrap();
-        assert!(
-            a == b,
-            "{f} differs after merging into the shards' parent folder"
-        );
-    }
-    for s in &shards {
-        assert!(s.join("summary.csv").is_file(), "{} is gone", s.display());
-    }
-    assert_eq!(
-        std::fs::read_to_string(out.join("logs").join("merge.log")).unwrap(),
-        "a job's log\n"
-    );
-}
-
 #[test]
 fn bad_sweeps_name_the_sweep_key() {
     for (sweep, expected) in [
