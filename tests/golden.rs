@@ -40,9 +40,7 @@ fn seconds(v: &toml::Value) -> f64 {
         toml::Value::Float(f) => *f,
         toml::Value::String(s) => {
             let s = s.trim();
-            let split = s
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(s.len());
+            let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
             let (num, unit) = s.split_at(split);
             let n: f64 = num.trim().parse().expect("a number in a duration");
             n * match unit {
@@ -140,7 +138,10 @@ fn example_scenarios_match_their_golden_outputs() {
                 Err(_) => differences.push(format!("{stem}/{file} has no golden file")),
             }
         }
-        assert!(written >= 3, "{stem}: the run wrote only {written} CSV files");
+        assert!(
+            written >= 3,
+            "{stem}: the run wrote only {written} CSV files"
+        );
     }
     assert!(
         differences.is_empty(),
