@@ -51,18 +51,18 @@ use super::planning::{Planning, observation_period, observed_rate};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
-use crate::error::InputError;
-use crate::planner::forecast;
-use crate::scenario::source::{Dur, NonNegative, Positive};
-use serde::Deserialize;
-use toml::Spanned;
 use crate::error::Error;
+use crate::error::InputError;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::dp::{PlanInput, plan};
+use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
 use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
 use crate::scenario::Scenario;
+use crate::scenario::source::{Dur, NonNegative, Positive};
 use crate::time::SimDuration;
+use serde::Deserialize;
+use toml::Spanned;
 
 /// Default forecaster name.
 pub const DEFAULT_FORECASTER: &str = "ewma";
@@ -262,89 +262,89 @@ impl PolicyType for DpParams {
 
     fn validate(raw: &RawDp, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
         let horizon = k.positive(
-        &raw.horizon,
-        "horizon",
-        SimDuration::from_secs(DEFAULT_HORIZON_S),
-    )?;
-    let name = raw
-        .forecaster
-        .as_ref()
-        .map_or(DEFAULT_FORECASTER, |f| f.get_ref().as_str());
-    let (uses_alpha, uses_hw, uses_season) = match name {
-        "last" => (false, false, false),
-        "ewma" => (true, false, false),
-        "seasonal_naive" => (false, false, true),
-        "holt_winters" => (true, true, true),
-        other => {
-            let span = raw
-                .forecaster
-                .as_ref()
-                .map_or(k.type_span.clone(), |f| f.span());
-            return Err(k.err(
-                span,
-                "forecaster",
-                format!("unknown forecaster \"{other}\": expected {FORECASTERS}"),
-            ));
+            &raw.horizon,
+            "horizon",
+            SimDuration::from_secs(DEFAULT_HORIZON_S),
+        )?;
+        let name = raw
+            .forecaster
+            .as_ref()
+            .map_or(DEFAULT_FORECASTER, |f| f.get_ref().as_str());
+        let (uses_alpha, uses_hw, uses_season) = match name {
+            "last" => (false, false, false),
+            "ewma" => (true, false, false),
+            "seasonal_naive" => (false, false, true),
+            "holt_winters" => (true, true, true),
+            other => {
+                let span = raw
+                    .forecaster
+                    .as_ref()
+                    .map_or(k.type_span.clone(), |f| f.span());
+                return Err(k.err(
+                    span,
+                    "forecaster",
+                    format!("unknown forecaster \"{other}\": expected {FORECASTERS}"),
+                ));
+            }
+        };
+        for (key, span, applies, which) in [
+            (
+                "alpha",
+                raw.alpha.as_ref().map(|v| v.span()),
+                uses_alpha,
+                "\"ewma\" and \"holt_winters\"",
+            ),
+            (
+                "beta",
+                raw.beta.as_ref().map(|v| v.span()),
+                uses_hw,
+                "\"holt_winters\"",
+            ),
+            (
+                "gamma",
+                raw.gamma.as_ref().map(|v| v.span()),
+                uses_hw,
+                "\"holt_winters\"",
+            ),
+            (
+                "season",
+                raw.season.as_ref().map(|v| v.span()),
+                uses_season,
+                "\"seasonal_naive\" and \"holt_winters\"",
+            ),
+        ] {
+            if let Some(span) = span
+                && !applies
+            {
+                return Err(k.err(
+                    span,
+                    key,
+                    format!("`{key}` applies to forecaster = {which} only, not \"{name}\""),
+                ));
+            }
         }
-    };
-    for (key, span, applies, which) in [
-        (
+        let unit = |v: &Option<Spanned<NonNegative>>, key: &str, default: f64| {
+            k.number(v, key, default, |x| x <= 1.0, "a number from 0 to 1")
+        };
+        let hw_alpha = if name == "ewma" {
+            forecast::DEFAULT_EWMA_ALPHA
+        } else {
+            forecast::DEFAULT_HW_ALPHA
+        };
+        let alpha = k.number(
+            &raw.alpha,
             "alpha",
-            raw.alpha.as_ref().map(|v| v.span()),
-            uses_alpha,
-            "\"ewma\" and \"holt_winters\"",
-        ),
-        (
-            "beta",
-            raw.beta.as_ref().map(|v| v.span()),
-            uses_hw,
-            "\"holt_winters\"",
-        ),
-        (
-            "gamma",
-            raw.gamma.as_ref().map(|v| v.span()),
-            uses_hw,
-            "\"holt_winters\"",
-        ),
-        (
-            "season",
-            raw.season.as_ref().map(|v| v.span()),
-            uses_season,
-            "\"seasonal_naive\" and \"holt_winters\"",
-        ),
-    ] {
-        if let Some(span) = span
-            && !applies
-        {
-            return Err(k.err(
-                span,
-                key,
-                format!("`{key}` applies to forecaster = {which} only, not \"{name}\""),
-            ));
-        }
-    }
-    let unit = |v: &Option<Spanned<NonNegative>>, key: &str, default: f64| {
-        k.number(v, key, default, |x| x <= 1.0, "a number from 0 to 1")
-    };
-    let hw_alpha = if name == "ewma" {
-        forecast::DEFAULT_EWMA_ALPHA
-    } else {
-        forecast::DEFAULT_HW_ALPHA
-    };
-    let alpha = k.number(
-        &raw.alpha,
-        "alpha",
-        hw_alpha,
-        |x| x <= 1.0,
-        "a smoothing weight above 0 and at most 1",
-    )?;
-    let period = if uses_season {
-        let step = ctx.interval.0.max(1);
-        match &raw.season {
-            Some(s) => {
-                let season = s.get_ref().0;
-                if season.0 < step || !season.0.is_multiple_of(step) {
-                    return Err(k.err(
+            hw_alpha,
+            |x| x <= 1.0,
+            "a smoothing weight above 0 and at most 1",
+        )?;
+        let period = if uses_season {
+            let step = ctx.interval.0.max(1);
+            match &raw.season {
+                Some(s) => {
+                    let season = s.get_ref().0;
+                    if season.0 < step || !season.0.is_multiple_of(step) {
+                        return Err(k.err(
                         s.span(),
                         "season",
                         format!(
@@ -353,48 +353,49 @@ impl PolicyType for DpParams {
                             secs(season)
                         ),
                     ));
+                    }
+                    (season.0 / step) as usize
                 }
-                (season.0 / step) as usize
+                None => {
+                    let default = DEFAULT_SEASON_S * crate::time::NANOS_PER_SEC;
+                    ((default as f64 / step as f64).round() as usize).max(1)
+                }
             }
-            None => {
-                let default = DEFAULT_SEASON_S * crate::time::NANOS_PER_SEC;
-                ((default as f64 / step as f64).round() as usize).max(1)
+        } else {
+            0
+        };
+        let forecaster = match name {
+            "last" => ForecastMethod::Last,
+            "ewma" => ForecastMethod::Ewma { alpha },
+            "seasonal_naive" => ForecastMethod::SeasonalNaive { period },
+            _ => ForecastMethod::HoltWinters {
+                alpha,
+                beta: unit(&raw.beta, "beta", forecast::DEFAULT_HW_BETA)?,
+                gamma: unit(&raw.gamma, "gamma", forecast::DEFAULT_HW_GAMMA)?,
+                period,
+            },
+        };
+        let margin = k.number(
+            &raw.margin,
+            "margin",
+            DEFAULT_MARGIN,
+            |x| x <= 10.0,
+            "a number of forecast-error standard deviations from 0 to 10",
+        )?;
+        let season = match forecaster {
+            ForecastMethod::SeasonalNaive { period }
+            | ForecastMethod::HoltWinters { period, .. } => {
+                SimDuration(ctx.interval.0.saturating_mul(period as u64))
             }
-        }
-    } else {
-        0
-    };
-    let forecaster = match name {
-        "last" => ForecastMethod::Last,
-        "ewma" => ForecastMethod::Ewma { alpha },
-        "seasonal_naive" => ForecastMethod::SeasonalNaive { period },
-        _ => ForecastMethod::HoltWinters {
-            alpha,
-            beta: unit(&raw.beta, "beta", forecast::DEFAULT_HW_BETA)?,
-            gamma: unit(&raw.gamma, "gamma", forecast::DEFAULT_HW_GAMMA)?,
-            period,
-        },
-    };
-    let margin = k.number(
-        &raw.margin,
-        "margin",
-        DEFAULT_MARGIN,
-        |x| x <= 10.0,
-        "a number of forecast-error standard deviations from 0 to 10",
-    )?;
-    let season = match forecaster {
-        ForecastMethod::SeasonalNaive { period } | ForecastMethod::HoltWinters { period, .. } => {
-            SimDuration(ctx.interval.0.saturating_mul(period as u64))
-        }
-        ForecastMethod::Last | ForecastMethod::Ewma { .. } => SimDuration::ZERO,
-    };
-    Ok(DpParams {
-        horizon,
-        forecaster,
-        margin,
-        model: k.model(&raw.model)?,
-        season,
-    })
+            ForecastMethod::Last | ForecastMethod::Ewma { .. } => SimDuration::ZERO,
+        };
+        Ok(DpParams {
+            horizon,
+            forecaster,
+            margin,
+            model: k.model(&raw.model)?,
+            season,
+        })
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

@@ -65,10 +65,7 @@ impl PolicyType for StaticParams {
         let Some(r) = &raw.replicas else {
             return Err(k.err_type(
                 "replicas",
-                format!(
-                    "policy \"{}\" of type \"static\" needs `replicas`",
-                    k.name
-                ),
+                format!("policy \"{}\" of type \"static\" needs `replicas`", k.name),
             ));
         };
         let replicas = *r.get_ref();

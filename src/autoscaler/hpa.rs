@@ -42,14 +42,14 @@
 //! a container's counters only start when it becomes ready.
 
 use super::metrics::{Pipeline, ScrapeSpec};
-use super::{Autoscaler, ContainerState, Decision, Observation};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
+use super::{Autoscaler, ContainerState, Decision, Observation};
 use crate::error::InputError;
 use crate::scenario::source::{Dur, NonNegative, Positive};
+use crate::time::{SimDuration, SimTime};
 use serde::Deserialize;
 use toml::Spanned;
-use crate::time::{SimDuration, SimTime};
 
 /// How a behavior policy limits the change per period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -847,133 +847,132 @@ impl PolicyType for HpaParams {
     type Raw = RawHpa;
 
     fn validate(raw: &RawHpa, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
-
-    use crate::autoscaler::hpa as h;
+        use crate::autoscaler::hpa as h;
         let target = k.number(
-        &raw.target_utilization,
-        "target_utilization",
-        h::DEFAULT_TARGET_UTILIZATION,
-        |v| v > 0.0 && v <= 1.0,
-        "a utilization above 0 and at most 1",
-    )?;
-    let percent = (target * 100.0).round();
-    if let Some(t) = &raw.target_utilization
-        && ((target * 100.0 - percent).abs() > 1e-9 || percent < 1.0)
-    {
-        return Err(k.err(
+            &raw.target_utilization,
+            "target_utilization",
+            h::DEFAULT_TARGET_UTILIZATION,
+            |v| v > 0.0 && v <= 1.0,
+            "a utilization above 0 and at most 1",
+        )?;
+        let percent = (target * 100.0).round();
+        if let Some(t) = &raw.target_utilization
+            && ((target * 100.0 - percent).abs() > 1e-9 || percent < 1.0)
+        {
+            return Err(k.err(
             t.span(),
             "target_utilization",
             format!(
                 "Kubernetes takes a whole percentage: expected a value such as 0.7 or 0.85, found {target}"
             ),
         ));
-    }
-    let tolerance = k.number(
-        &raw.tolerance,
-        "tolerance",
-        h::DEFAULT_TOLERANCE,
-        |v| v < 1.0,
-        "a tolerance from 0 to below 1",
-    )?;
-    let sync_period = k.positive(
-        &raw.sync_period,
-        "sync_period",
-        SimDuration::from_secs(h::DEFAULT_SYNC_PERIOD_S),
-    )?;
-    let stabilization_window = k.duration(
-        &raw.stabilization_window,
-        SimDuration::from_secs(h::DEFAULT_STABILIZATION_S),
-    );
-    let resolution = k.positive(
-        &raw.metric_resolution,
-        "metric_resolution",
-        SimDuration::from_secs(h::DEFAULT_METRIC_RESOLUTION_S),
-    )?;
-    let window = k.positive(&raw.metric_window, "metric_window", resolution)?;
-    if !window.0.is_multiple_of(resolution.0) {
-        let span = raw
-            .metric_window
-            .as_ref()
-            .or(raw.metric_resolution.as_ref())
-            .map_or(k.type_span.clone(), |s| s.span());
-        return Err(k.err(
-            span,
-            "metric_window",
-            format!(
-                "expected a whole multiple of metric_resolution ({}), found {}",
-                secs(resolution),
-                secs(window)
-            ),
-        ));
-    }
-
-    let behavior_keys = [
-        raw.scale_up_policies.as_ref().map(|v| v.span()),
-        raw.scale_up_select.as_ref().map(|v| v.span()),
-        raw.scale_up_stabilization.as_ref().map(|v| v.span()),
-        raw.scale_down_policies.as_ref().map(|v| v.span()),
-        raw.scale_down_select.as_ref().map(|v| v.span()),
-    ];
-    let first_behavior_key = behavior_keys.iter().flatten().next().cloned();
-    let behavior_on = match (&raw.behavior, &first_behavior_key) {
-        (Some(b), Some(_)) if !*b.get_ref() => {
+        }
+        let tolerance = k.number(
+            &raw.tolerance,
+            "tolerance",
+            h::DEFAULT_TOLERANCE,
+            |v| v < 1.0,
+            "a tolerance from 0 to below 1",
+        )?;
+        let sync_period = k.positive(
+            &raw.sync_period,
+            "sync_period",
+            SimDuration::from_secs(h::DEFAULT_SYNC_PERIOD_S),
+        )?;
+        let stabilization_window = k.duration(
+            &raw.stabilization_window,
+            SimDuration::from_secs(h::DEFAULT_STABILIZATION_S),
+        );
+        let resolution = k.positive(
+            &raw.metric_resolution,
+            "metric_resolution",
+            SimDuration::from_secs(h::DEFAULT_METRIC_RESOLUTION_S),
+        )?;
+        let window = k.positive(&raw.metric_window, "metric_window", resolution)?;
+        if !window.0.is_multiple_of(resolution.0) {
+            let span = raw
+                .metric_window
+                .as_ref()
+                .or(raw.metric_resolution.as_ref())
+                .map_or(k.type_span.clone(), |s| s.span());
             return Err(k.err(
+                span,
+                "metric_window",
+                format!(
+                    "expected a whole multiple of metric_resolution ({}), found {}",
+                    secs(resolution),
+                    secs(window)
+                ),
+            ));
+        }
+
+        let behavior_keys = [
+            raw.scale_up_policies.as_ref().map(|v| v.span()),
+            raw.scale_up_select.as_ref().map(|v| v.span()),
+            raw.scale_up_stabilization.as_ref().map(|v| v.span()),
+            raw.scale_down_policies.as_ref().map(|v| v.span()),
+            raw.scale_down_select.as_ref().map(|v| v.span()),
+        ];
+        let first_behavior_key = behavior_keys.iter().flatten().next().cloned();
+        let behavior_on = match (&raw.behavior, &first_behavior_key) {
+            (Some(b), Some(_)) if !*b.get_ref() => {
+                return Err(k.err(
                 b.span(),
                 "behavior",
                 "`behavior = false` contradicts the scale_up_*/scale_down_* keys, which set a behavior",
             ));
-        }
-        (Some(b), _) => *b.get_ref(),
-        (None, key) => key.is_some(),
-    };
-    let behavior = if behavior_on {
-        let hour = SimDuration::from_secs(3600);
-        let up_default = h::Behavior::default_scale_up();
-        let down_default = h::Behavior::default_scale_down(stabilization_window);
-        Some(h::Behavior {
-            scale_up: ScalingRules {
-                stabilization: k.bounded(
-                    &raw.scale_up_stabilization,
-                    "scale_up_stabilization",
-                    up_default.stabilization,
-                    SimDuration::ZERO,
-                    hour,
-                )?,
-                select: select(k, &raw.scale_up_select, "scale_up_select")?,
-                policies: rate_policy_list(
-                    k,
-                    &raw.scale_up_policies,
-                    "scale_up_policies",
-                    up_default.policies,
-                )?,
-            },
-            scale_down: ScalingRules {
-                stabilization: down_default.stabilization,
-                select: select(k, &raw.scale_down_select, "scale_down_select")?,
-                policies: rate_policy_list(
-                    k,
-                    &raw.scale_down_policies,
-                    "scale_down_policies",
-                    down_default.policies,
-                )?,
+            }
+            (Some(b), _) => *b.get_ref(),
+            (None, key) => key.is_some(),
+        };
+        let behavior = if behavior_on {
+            let hour = SimDuration::from_secs(3600);
+            let up_default = h::Behavior::default_scale_up();
+            let down_default = h::Behavior::default_scale_down(stabilization_window);
+            Some(h::Behavior {
+                scale_up: ScalingRules {
+                    stabilization: k.bounded(
+                        &raw.scale_up_stabilization,
+                        "scale_up_stabilization",
+                        up_default.stabilization,
+                        SimDuration::ZERO,
+                        hour,
+                    )?,
+                    select: select(k, &raw.scale_up_select, "scale_up_select")?,
+                    policies: rate_policy_list(
+                        k,
+                        &raw.scale_up_policies,
+                        "scale_up_policies",
+                        up_default.policies,
+                    )?,
+                },
+                scale_down: ScalingRules {
+                    stabilization: down_default.stabilization,
+                    select: select(k, &raw.scale_down_select, "scale_down_select")?,
+                    policies: rate_policy_list(
+                        k,
+                        &raw.scale_down_policies,
+                        "scale_down_policies",
+                        down_default.policies,
+                    )?,
+                },
+            })
+        } else {
+            None
+        };
+        Ok(HpaParams {
+            target_percent: percent as u32,
+            sync_period,
+            tolerance,
+            stabilization_window,
+            behavior,
+            scrape: ScrapeSpec {
+                resolution,
+                window,
+                delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+                fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
             },
         })
-    } else {
-        None
-    };
-    Ok(HpaParams {
-        target_percent: percent as u32,
-        sync_period,
-        tolerance,
-        stabilization_window,
-        behavior,
-        scrape: ScrapeSpec {
-            resolution,
-            window,
-            delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
-            fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
-        },
-    })
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

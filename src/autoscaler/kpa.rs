@@ -45,15 +45,15 @@
 //! scaler's probing of the activator and of the serverless service.
 
 use super::metrics::{TimedBuckets, gcd};
-use super::{Autoscaler, Decision, Observation};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
+use super::{Autoscaler, Decision, Observation};
 use crate::error::InputError;
 use crate::scenario::source::{Dur, Positive};
-use serde::Deserialize;
-use toml::Spanned;
 use crate::time::{SimDuration, SimTime};
+use serde::Deserialize;
 use std::collections::VecDeque;
+use toml::Spanned;
 
 /// What the KPA scales on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -754,134 +754,133 @@ impl PolicyType for KpaParams {
     type Raw = RawKpa;
 
     fn validate(raw: &RawKpa, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
-
-    use crate::autoscaler::kpa as kp;
+        use crate::autoscaler::kpa as kp;
         let metric = match &raw.metric {
-        None => KpaMetric::Concurrency,
-        Some(m) => match m.get_ref().as_str() {
-            "concurrency" => KpaMetric::Concurrency,
-            "rps" => KpaMetric::Rps,
-            other => {
-                return Err(k.err(
-                    m.span(),
-                    "metric",
-                    format!("unknown metric \"{other}\": expected \"concurrency\" or \"rps\""),
-                ));
-            }
-        },
-    };
-    if let (Some(_), Some(u)) = (&raw.target, &raw.target_utilization) {
-        return Err(k.err(
+            None => KpaMetric::Concurrency,
+            Some(m) => match m.get_ref().as_str() {
+                "concurrency" => KpaMetric::Concurrency,
+                "rps" => KpaMetric::Rps,
+                other => {
+                    return Err(k.err(
+                        m.span(),
+                        "metric",
+                        format!("unknown metric \"{other}\": expected \"concurrency\" or \"rps\""),
+                    ));
+                }
+            },
+        };
+        if let (Some(_), Some(u)) = (&raw.target, &raw.target_utilization) {
+            return Err(k.err(
             u.span(),
             "target_utilization",
             "give `target` (the per-container value the autoscaler aims at) or `target_utilization` (a fraction of cluster.concurrency, or of 200 requests per second), not both",
         ));
-    }
-    let utilization = k.number(
-        &raw.target_utilization,
-        "target_utilization",
-        kp::DEFAULT_TARGET_UTILIZATION,
-        |v| (0.01..=1.0).contains(&v),
-        "a utilization from 0.01 to 1",
-    )?;
-    let total = match metric {
-        KpaMetric::Concurrency => f64::from(ctx.concurrency),
-        KpaMetric::Rps => kp::DEFAULT_RPS_TOTAL,
-    };
-    let target = k.number(
-        &raw.target,
-        "target",
-        (total * utilization).max(kp::TARGET_MIN),
-        |v| v >= kp::TARGET_MIN,
-        "a target of at least 0.01",
-    )?;
-    let resolution = k.positive(
-        &raw.metric_resolution,
-        "metric_resolution",
-        SimDuration::from_secs(kp::DEFAULT_METRIC_RESOLUTION_S),
-    )?;
-    let stable_window = k.bounded(
-        &raw.stable_window,
-        "stable_window",
-        SimDuration::from_secs(kp::DEFAULT_STABLE_WINDOW_S),
-        SimDuration::from_secs(6),
-        SimDuration::from_secs(3600),
-    )?;
-    if !stable_window.0.is_multiple_of(resolution.0) {
-        let span = raw
-            .stable_window
-            .as_ref()
-            .or(raw.metric_resolution.as_ref())
-            .map_or(k.type_span.clone(), |s| s.span());
-        return Err(k.err(
-            span,
+        }
+        let utilization = k.number(
+            &raw.target_utilization,
+            "target_utilization",
+            kp::DEFAULT_TARGET_UTILIZATION,
+            |v| (0.01..=1.0).contains(&v),
+            "a utilization from 0.01 to 1",
+        )?;
+        let total = match metric {
+            KpaMetric::Concurrency => f64::from(ctx.concurrency),
+            KpaMetric::Rps => kp::DEFAULT_RPS_TOTAL,
+        };
+        let target = k.number(
+            &raw.target,
+            "target",
+            (total * utilization).max(kp::TARGET_MIN),
+            |v| v >= kp::TARGET_MIN,
+            "a target of at least 0.01",
+        )?;
+        let resolution = k.positive(
+            &raw.metric_resolution,
+            "metric_resolution",
+            SimDuration::from_secs(kp::DEFAULT_METRIC_RESOLUTION_S),
+        )?;
+        let stable_window = k.bounded(
+            &raw.stable_window,
             "stable_window",
-            format!(
-                "expected a whole multiple of metric_resolution ({}), found {}",
-                secs(resolution),
-                secs(stable_window)
-            ),
-        ));
-    }
-    let percentage = k.number(
-        &raw.panic_window_percentage,
-        "panic_window_percentage",
-        kp::DEFAULT_PANIC_WINDOW_PERCENTAGE,
-        |v| (1.0..=100.0).contains(&v),
-        "a percentage from 1 to 100",
-    )?;
-    let panic_threshold = k.number(
-        &raw.panic_threshold,
-        "panic_threshold",
-        kp::DEFAULT_PANIC_THRESHOLD,
-        |v| (1.1..=10.0).contains(&v),
-        "a ratio from 1.1 to 10 (Knative's 110% to 1000%)",
-    )?;
-    let max_scale_up_rate = k.number(
-        &raw.max_scale_up_rate,
-        "max_scale_up_rate",
-        kp::DEFAULT_MAX_SCALE_UP_RATE,
-        |v| v > 1.0,
-        "a rate greater than 1",
-    )?;
-    let max_scale_down_rate = k.number(
-        &raw.max_scale_down_rate,
-        "max_scale_down_rate",
-        kp::DEFAULT_MAX_SCALE_DOWN_RATE,
-        |v| v > 1.0,
-        "a rate greater than 1",
-    )?;
-    Ok(KpaParams {
-        metric,
-        target,
-        stable_window,
-        panic_window: KpaParams::panic_window_for(stable_window, percentage, resolution),
-        panic_window_percentage: percentage,
-        panic_threshold,
-        max_scale_up_rate,
-        max_scale_down_rate,
-        scale_to_zero_grace: k.bounded(
-            &raw.scale_to_zero_grace,
-            "scale_to_zero_grace",
-            SimDuration::from_secs(kp::DEFAULT_SCALE_TO_ZERO_GRACE_S),
+            SimDuration::from_secs(kp::DEFAULT_STABLE_WINDOW_S),
             SimDuration::from_secs(6),
             SimDuration::from_secs(3600),
-        )?,
-        tick: k.positive(
-            &raw.tick,
-            "tick",
-            SimDuration::from_secs(kp::DEFAULT_TICK_S),
-        )?,
-        scale_down_delay: k.bounded(
-            &raw.scale_down_delay,
-            "scale_down_delay",
-            SimDuration::ZERO,
-            SimDuration::ZERO,
-            SimDuration::from_secs(3600),
-        )?,
-        metric_resolution: resolution,
-        metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
-    })
+        )?;
+        if !stable_window.0.is_multiple_of(resolution.0) {
+            let span = raw
+                .stable_window
+                .as_ref()
+                .or(raw.metric_resolution.as_ref())
+                .map_or(k.type_span.clone(), |s| s.span());
+            return Err(k.err(
+                span,
+                "stable_window",
+                format!(
+                    "expected a whole multiple of metric_resolution ({}), found {}",
+                    secs(resolution),
+                    secs(stable_window)
+                ),
+            ));
+        }
+        let percentage = k.number(
+            &raw.panic_window_percentage,
+            "panic_window_percentage",
+            kp::DEFAULT_PANIC_WINDOW_PERCENTAGE,
+            |v| (1.0..=100.0).contains(&v),
+            "a percentage from 1 to 100",
+        )?;
+        let panic_threshold = k.number(
+            &raw.panic_threshold,
+            "panic_threshold",
+            kp::DEFAULT_PANIC_THRESHOLD,
+            |v| (1.1..=10.0).contains(&v),
+            "a ratio from 1.1 to 10 (Knative's 110% to 1000%)",
+        )?;
+        let max_scale_up_rate = k.number(
+            &raw.max_scale_up_rate,
+            "max_scale_up_rate",
+            kp::DEFAULT_MAX_SCALE_UP_RATE,
+            |v| v > 1.0,
+            "a rate greater than 1",
+        )?;
+        let max_scale_down_rate = k.number(
+            &raw.max_scale_down_rate,
+            "max_scale_down_rate",
+            kp::DEFAULT_MAX_SCALE_DOWN_RATE,
+            |v| v > 1.0,
+            "a rate greater than 1",
+        )?;
+        Ok(KpaParams {
+            metric,
+            target,
+            stable_window,
+            panic_window: KpaParams::panic_window_for(stable_window, percentage, resolution),
+            panic_window_percentage: percentage,
+            panic_threshold,
+            max_scale_up_rate,
+            max_scale_down_rate,
+            scale_to_zero_grace: k.bounded(
+                &raw.scale_to_zero_grace,
+                "scale_to_zero_grace",
+                SimDuration::from_secs(kp::DEFAULT_SCALE_TO_ZERO_GRACE_S),
+                SimDuration::from_secs(6),
+                SimDuration::from_secs(3600),
+            )?,
+            tick: k.positive(
+                &raw.tick,
+                "tick",
+                SimDuration::from_secs(kp::DEFAULT_TICK_S),
+            )?,
+            scale_down_delay: k.bounded(
+                &raw.scale_down_delay,
+                "scale_down_delay",
+                SimDuration::ZERO,
+                SimDuration::ZERO,
+                SimDuration::from_secs(3600),
+            )?,
+            metric_resolution: resolution,
+            metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+        })
     }
 
     fn default_initial_replicas(&self, _ctx: &PolicyContext) -> u32 {
@@ -895,7 +894,10 @@ impl PolicyType for KpaParams {
             ("metric", p.metric.name().to_string()),
             ("target", p.target.to_string()),
             ("stable_window", secs(p.stable_window)),
-            ("panic_window_percentage", p.panic_window_percentage.to_string()),
+            (
+                "panic_window_percentage",
+                p.panic_window_percentage.to_string(),
+            ),
             ("panic_threshold", p.panic_threshold.to_string()),
             ("max_scale_up_rate", p.max_scale_up_rate.to_string()),
             ("max_scale_down_rate", p.max_scale_down_rate.to_string()),

@@ -22,14 +22,14 @@ use super::planning::{Planning, initial_replicas, observed_rate};
 use super::registry::keys::Keys;
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
-use crate::error::InputError;
-use serde::Deserialize;
-use toml::Spanned;
 use crate::error::Error;
+use crate::error::InputError;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::lcp::Lcp;
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
+use serde::Deserialize;
+use toml::Spanned;
 
 /// Validated `lcp` parameters.
 #[derive(Clone, Debug, PartialEq)]

@@ -37,14 +37,14 @@
 //! predictive scaling, and custom metric math.
 
 use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
-use super::{Autoscaler, ContainerState, Decision, Observation};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
+use super::{Autoscaler, ContainerState, Decision, Observation};
 use crate::error::InputError;
 use crate::scenario::source::{Dur, Positive};
+use crate::time::{SimDuration, SimTime};
 use serde::Deserialize;
 use toml::Spanned;
-use crate::time::{SimDuration, SimTime};
 
 /// Validated `target_tracking` parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -374,69 +374,77 @@ impl PolicyType for TargetTrackingParams {
     const TYPE: &'static str = "target_tracking";
     type Raw = RawTargetTracking;
 
-    fn validate(raw: &RawTargetTracking, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
-
-    use crate::autoscaler::target_tracking as tt;
+    fn validate(
+        raw: &RawTargetTracking,
+        k: &Keys,
+        ctx: &PolicyContext,
+    ) -> Result<Self, InputError> {
+        use crate::autoscaler::target_tracking as tt;
         let metric = k.metric(&raw.metric, ClusterMetric::Utilization)?;
-    let target = match &raw.target {
-        Some(t) => {
-            let v = t.get_ref().0;
-            if metric == ClusterMetric::Utilization && v > 1.0 {
-                return Err(k.err(
-                    t.span(),
-                    "target",
-                    format!("expected a utilization above 0 and at most 1, found {v}"),
-                ));
+        let target = match &raw.target {
+            Some(t) => {
+                let v = t.get_ref().0;
+                if metric == ClusterMetric::Utilization && v > 1.0 {
+                    return Err(k.err(
+                        t.span(),
+                        "target",
+                        format!("expected a utilization above 0 and at most 1, found {v}"),
+                    ));
+                }
+                v
             }
-            v
-        }
-        None => k.level_default(metric, "target", tt::DEFAULT_TARGET_FRACTION, ctx.concurrency)?,
-    };
-    let cooldown = SimDuration::from_secs(tt::DEFAULT_COOLDOWN_S);
-    let warmup = k.duration(&raw.warmup, SimDuration::ZERO);
-    // EC2 target tracking paces scale-out by the warm-up, not by a cooldown.
-    let scale_out_cooldown = match (&raw.scale_out_cooldown, warmup.is_zero()) {
-        (Some(c), false) => {
-            return Err(k.err(
+            None => k.level_default(
+                metric,
+                "target",
+                tt::DEFAULT_TARGET_FRACTION,
+                ctx.concurrency,
+            )?,
+        };
+        let cooldown = SimDuration::from_secs(tt::DEFAULT_COOLDOWN_S);
+        let warmup = k.duration(&raw.warmup, SimDuration::ZERO);
+        // EC2 target tracking paces scale-out by the warm-up, not by a cooldown.
+        let scale_out_cooldown = match (&raw.scale_out_cooldown, warmup.is_zero()) {
+            (Some(c), false) => {
+                return Err(k.err(
                 c.span(),
                 "scale_out_cooldown",
                 "with `warmup` (EC2 target tracking) scale-out is paced by the warm-up: give one or the other",
             ));
-        }
-        (_, false) => SimDuration::ZERO,
-        (c, true) => k.duration(c, cooldown),
-    };
-    Ok(TargetTrackingParams {
-        metric,
-        target,
-        scale_out_cooldown,
-        scale_in_cooldown: k.duration(&raw.scale_in_cooldown, cooldown),
-        warmup,
-        period: k.positive(
-            &raw.period,
-            "period",
-            SimDuration::from_secs(tt::DEFAULT_PERIOD_S),
-        )?,
-        scale_out_datapoints: k.count(
-            &raw.scale_out_datapoints,
-            "scale_out_datapoints",
-            tt::DEFAULT_SCALE_OUT_DATAPOINTS,
-        )?,
-        scale_in_datapoints: k.count(
-            &raw.scale_in_datapoints,
-            "scale_in_datapoints",
-            tt::DEFAULT_SCALE_IN_DATAPOINTS,
-        )?,
-        scale_in_threshold: k.number(
-            &raw.scale_in_threshold,
-            "scale_in_threshold",
-            tt::DEFAULT_SCALE_IN_THRESHOLD,
-            |v| v <= 1.0,
-            "a fraction of the target above 0 and at most 1",
-        )?,
-        disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
-        metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
-    })
+            }
+            (_, false) => SimDuration::ZERO,
+            (c, true) => k.duration(c, cooldown),
+        };
+        Ok(TargetTrackingParams {
+            metric,
+            target,
+            scale_out_cooldown,
+            scale_in_cooldown: k.duration(&raw.scale_in_cooldown, cooldown),
+            warmup,
+            period: k.positive(
+                &raw.period,
+                "period",
+                SimDuration::from_secs(tt::DEFAULT_PERIOD_S),
+            )?,
+            scale_out_datapoints: k.count(
+                &raw.scale_out_datapoints,
+                "scale_out_datapoints",
+                tt::DEFAULT_SCALE_OUT_DATAPOINTS,
+            )?,
+            scale_in_datapoints: k.count(
+                &raw.scale_in_datapoints,
+                "scale_in_datapoints",
+                tt::DEFAULT_SCALE_IN_DATAPOINTS,
+            )?,
+            scale_in_threshold: k.number(
+                &raw.scale_in_threshold,
+                "scale_in_threshold",
+                tt::DEFAULT_SCALE_IN_THRESHOLD,
+                |v| v <= 1.0,
+                "a fraction of the target above 0 and at most 1",
+            )?,
+            disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
+            metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+        })
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

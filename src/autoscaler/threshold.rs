@@ -31,14 +31,14 @@
 //! instance warm-up (which replaces the cooldown for EC2 step scaling).
 
 use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
-use super::{Autoscaler, Decision, Observation};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
+use super::{Autoscaler, Decision, Observation};
 use crate::error::InputError;
 use crate::scenario::source::{Dur, NonNegative};
+use crate::time::{SimDuration, SimTime};
 use serde::Deserialize;
 use toml::Spanned;
-use crate::time::{SimDuration, SimTime};
 
 /// How much a step changes the capacity.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -427,104 +427,107 @@ impl PolicyType for ThresholdParams {
     type Raw = RawThreshold;
 
     fn validate(raw: &RawThreshold, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
-
-    use crate::autoscaler::threshold as th;
+        use crate::autoscaler::threshold as th;
         let metric = k.metric(&raw.metric, ClusterMetric::Utilization)?;
-    let upper = match &raw.upper {
-        Some(u) => u.get_ref().0,
-        None => k.level_default(metric, "upper", th::DEFAULT_UPPER_FRACTION, ctx.concurrency)?,
-    };
-    let lower = match &raw.lower {
-        Some(l) => l.get_ref().0,
-        None => k.level_default(metric, "lower", th::DEFAULT_LOWER_FRACTION, ctx.concurrency)?,
-    };
-    if metric == ClusterMetric::Utilization
-        && let Some(u) = &raw.upper
-        && upper >= 1.0
-    {
-        return Err(k.err(
-            u.span(),
-            "upper",
-            format!("expected a utilization below 1 (it can never exceed 1), found {upper}"),
-        ));
-    }
-    if lower >= upper {
-        let span = raw
-            .lower
-            .as_ref()
-            .or(raw.upper.as_ref())
-            .map_or(k.type_span.clone(), |s| s.span());
-        return Err(k.err(
-            span,
-            "lower",
-            format!("expected `lower` ({lower}) below `upper` ({upper})"),
-        ));
-    }
-    let step = raw
-        .step
-        .as_ref()
-        .map_or(th::DEFAULT_STEP, |s| s.get_ref().0);
-    let is_percent = matches!(step, Step::Percent(_));
-    for (key, span) in [
-        (
-            "min_adjustment_magnitude",
-            raw.min_adjustment_magnitude.as_ref().map(|v| v.span()),
-        ),
-        (
-            "percent_rounding",
-            raw.percent_rounding.as_ref().map(|v| v.span()),
-        ),
-    ] {
-        if let Some(span) = span
-            && !is_percent
+        let upper = match &raw.upper {
+            Some(u) => u.get_ref().0,
+            None => {
+                k.level_default(metric, "upper", th::DEFAULT_UPPER_FRACTION, ctx.concurrency)?
+            }
+        };
+        let lower = match &raw.lower {
+            Some(l) => l.get_ref().0,
+            None => {
+                k.level_default(metric, "lower", th::DEFAULT_LOWER_FRACTION, ctx.concurrency)?
+            }
+        };
+        if metric == ClusterMetric::Utilization
+            && let Some(u) = &raw.upper
+            && upper >= 1.0
         {
             return Err(k.err(
-                span,
-                key,
-                format!("`{key}` applies to a percentage `step` (such as step = \"50%\") only"),
+                u.span(),
+                "upper",
+                format!("expected a utilization below 1 (it can never exceed 1), found {upper}"),
             ));
         }
-    }
-    let percent_rounding = match &raw.percent_rounding {
-        Some(r) => th::PercentRounding::parse(r.get_ref()).ok_or_else(|| {
-            k.err(
-                r.span(),
-                "percent_rounding",
-                format!(
-                    "unknown rounding \"{}\": expected {}",
-                    r.get_ref(),
-                    th::PercentRounding::NAMES
-                ),
-            )
-        })?,
-        None => th::PercentRounding::Truncate,
-    };
-    Ok(ThresholdParams {
-        metric,
-        upper,
-        lower,
-        evaluation_periods: k.count(
-            &raw.evaluation_periods,
-            "evaluation_periods",
-            th::DEFAULT_EVALUATION_PERIODS,
-        )?,
-        step,
-        min_adjustment_magnitude: raw
-            .min_adjustment_magnitude
+        if lower >= upper {
+            let span = raw
+                .lower
+                .as_ref()
+                .or(raw.upper.as_ref())
+                .map_or(k.type_span.clone(), |s| s.span());
+            return Err(k.err(
+                span,
+                "lower",
+                format!("expected `lower` ({lower}) below `upper` ({upper})"),
+            ));
+        }
+        let step = raw
+            .step
             .as_ref()
-            .map_or(0, |v| *v.get_ref()),
-        percent_rounding,
-        cooldown: k.duration(
-            &raw.cooldown,
-            SimDuration::from_secs(th::DEFAULT_COOLDOWN_S),
-        ),
-        period: k.positive(
-            &raw.period,
-            "period",
-            SimDuration::from_secs(th::DEFAULT_PERIOD_S),
-        )?,
-        metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
-    })
+            .map_or(th::DEFAULT_STEP, |s| s.get_ref().0);
+        let is_percent = matches!(step, Step::Percent(_));
+        for (key, span) in [
+            (
+                "min_adjustment_magnitude",
+                raw.min_adjustment_magnitude.as_ref().map(|v| v.span()),
+            ),
+            (
+                "percent_rounding",
+                raw.percent_rounding.as_ref().map(|v| v.span()),
+            ),
+        ] {
+            if let Some(span) = span
+                && !is_percent
+            {
+                return Err(k.err(
+                    span,
+                    key,
+                    format!("`{key}` applies to a percentage `step` (such as step = \"50%\") only"),
+                ));
+            }
+        }
+        let percent_rounding = match &raw.percent_rounding {
+            Some(r) => th::PercentRounding::parse(r.get_ref()).ok_or_else(|| {
+                k.err(
+                    r.span(),
+                    "percent_rounding",
+                    format!(
+                        "unknown rounding \"{}\": expected {}",
+                        r.get_ref(),
+                        th::PercentRounding::NAMES
+                    ),
+                )
+            })?,
+            None => th::PercentRounding::Truncate,
+        };
+        Ok(ThresholdParams {
+            metric,
+            upper,
+            lower,
+            evaluation_periods: k.count(
+                &raw.evaluation_periods,
+                "evaluation_periods",
+                th::DEFAULT_EVALUATION_PERIODS,
+            )?,
+            step,
+            min_adjustment_magnitude: raw
+                .min_adjustment_magnitude
+                .as_ref()
+                .map_or(0, |v| *v.get_ref()),
+            percent_rounding,
+            cooldown: k.duration(
+                &raw.cooldown,
+                SimDuration::from_secs(th::DEFAULT_COOLDOWN_S),
+            ),
+            period: k.positive(
+                &raw.period,
+                "period",
+                SimDuration::from_secs(th::DEFAULT_PERIOD_S),
+            )?,
+            metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+        })
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {
@@ -598,4 +601,3 @@ impl<'de> Deserialize<'de> for StepValue {
         d.deserialize_any(V)
     }
 }
-

@@ -506,12 +506,8 @@ fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, Inpu
                     .0
                     .0,
             );
-            let len = source::positive_duration(
-                src,
-                &w.spike_duration,
-                "workload.spike_duration",
-            )?
-            .ok_or_else(|| missing("spike_duration"))?;
+            let len = source::positive_duration(src, &w.spike_duration, "workload.spike_duration")?
+                .ok_or_else(|| missing("spike_duration"))?;
             let mut steps = vec![(SimTime::ZERO, rate)];
             if start == SimTime::ZERO {
                 steps[0].1 = spike_rate;
@@ -862,11 +858,7 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
         min_replicas,
         max_replicas,
         initial_replicas,
-        queue_timeout: source::positive_duration(
-            src,
-            &c.queue_timeout,
-            "cluster.queue_timeout",
-        )?,
+        queue_timeout: source::positive_duration(src, &c.queue_timeout, "cluster.queue_timeout")?,
     })
 }
 

@@ -32,12 +32,11 @@ impl<'a> Source<'a> {
     pub fn error(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
         let (line, col) = line_col(self.text, span.start);
         let leaf = key.rsplit('.').next().unwrap_or(key);
-        let located = key_at(self.text, span.start)
-            .filter(|k| {
-                (k.contains('[') || k.starts_with("policy."))
-                    && k.rsplit('.').next() == Some(leaf)
-                    && k.len() > key.len()
-            });
+        let located = key_at(self.text, span.start).filter(|k| {
+            (k.contains('[') || k.starts_with("policy."))
+                && k.rsplit('.').next() == Some(leaf)
+                && k.len() > key.len()
+        });
         InputError::new(message)
             .in_file(&self.path)
             .at(line, col)
@@ -151,8 +150,7 @@ fn policy_name(body: &str) -> Option<String> {
             let v = v.split('#').next().unwrap_or(v).trim();
             let n = v.strip_prefix('"')?.strip_suffix('"')?;
             let plain = !n.is_empty()
-                && n
-                    .chars()
+                && n.chars()
                     .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
             return plain.then(|| n.to_string());
         }

@@ -1,14 +1,14 @@
 //! Validation of every policy type's keys: defaults, ranges, and located errors.
 
 use super::*;
+use crate::autoscaler::hpa::Behavior;
 use crate::autoscaler::hpa::{RateKind, RatePolicy, Select};
 use crate::autoscaler::lcp::LcpParams;
 use crate::autoscaler::metrics::{ClusterMetric, ScrapeSpec};
+use crate::autoscaler::threshold::PercentRounding;
 use crate::autoscaler::threshold::Step;
 use crate::planner::calibrate::ModelKind;
 use crate::planner::forecast::{self, ForecastMethod};
-use crate::autoscaler::hpa::Behavior;
-use crate::autoscaler::threshold::PercentRounding;
 use std::path::Path;
 
 const HEAD: &str = "name = \"t\"\nduration = \"1h\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nconcurrency = 4\n";
@@ -313,8 +313,7 @@ fn planner_defaults_and_keys() {
     );
     assert_eq!((p.margin, p.model), (1.5, ModelKind::Analytic));
     assert_eq!(p.horizon, secs(1800));
-    let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"seasonal_naive\"").unwrap()
-    else {
+    let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"seasonal_naive\"").unwrap() else {
         panic!("a dp")
     };
     assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 1440 });
