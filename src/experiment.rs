@@ -4,16 +4,22 @@
 //! Runs are independent and seeded from (scenario seed, replication, stream), and results are
 //! collected in (policy, replication) order, so the outcome is the same whatever the number of
 //! threads.
+//!
+//! Scheduling: one worker per thread takes the next run from one list sorted by estimated cost
+//! (expected arrivals), longest first, so no thread idles while a run remains and the runs
+//! that finish last are the short ones. A worker holds one run's state at a time: memory in
+//! flight grows with the threads, not the runs (each run keeps only its result).
 
 use crate::autoscaler::Autoscaler;
 use crate::error::{Error, InputError};
 use crate::metrics::mean_ci95;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
+use crate::workload::WorkloadSpec;
 use crate::{rng, workload};
-use rayon::prelude::*;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Command-line overrides of a scenario.
 #[derive(Clone, Debug, Default)]
@@ -238,22 +244,52 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
     let simulated = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
     let total_ns = sc.duration.0.saturating_mul(jobs.len() as u64);
-    let runs: Vec<RunResult> = std::thread::scope(|scope| {
+    // Longest runs first: every worker takes the next run in order of decreasing estimated
+    // cost, so no worker idles while a run remains and the runs that end last are short.
+    let costs: Vec<f64> = points
+        .iter()
+        .map(|pt| estimated_cost(&pt.scenario))
+        .collect();
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| costs[jobs[b].0].total_cmp(&costs[jobs[a].0]));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let done: Vec<OnceLock<Result<RunResult, Error>>> =
+        (0..jobs.len()).map(|_| OnceLock::new()).collect();
+    let worker = || {
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&j) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let (k, p, r) = jobs[j];
+            let result =
+                simulate_reporting(&points[k].scenario, p, r, Some(&simulated)).map(|mut run| {
+                    run.point = points[k].index;
+                    run
+                });
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            let _ = done[j].set(result);
+        }
+    };
+    std::thread::scope(|scope| {
         if opts.progress && std::io::stderr().is_terminal() {
             scope.spawn(|| show_progress(&simulated, &finished, total_ns, jobs.len()));
         }
-        let runs = pool.install(|| {
-            jobs.par_iter()
-                .map(|&(k, p, r)| {
-                    let mut run = simulate_reporting(&points[k].scenario, p, r, Some(&simulated))?;
-                    run.point = points[k].index;
-                    Ok(run)
-                })
-                .collect::<Result<Vec<_>, Error>>()
+        let workers = pool.current_num_threads().min(jobs.len()).max(1);
+        pool.scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| worker());
+            }
         });
         finished.store(true, Ordering::Relaxed);
-        runs
-    })?;
+    });
+    // In (point, policy, replication) order; the first error in that order, if any.
+    let runs: Vec<RunResult> = done
+        .into_iter()
+        .filter_map(OnceLock::into_inner)
+        .collect::<Result<_, Error>>()?;
     let mut policies = Vec::new();
     for pt in &points {
         let mine: Vec<RunResult> = runs
@@ -338,6 +374,39 @@ fn simulate_reporting(
         arrivals,
         progress,
     })
+}
+
+/// A rough cost of one run of `sc`, to start the longest runs first: its expected arrivals
+/// (for a trace, whose rate is known only once read, its `scale` per second), plus one per
+/// simulated second for ticks and intervals.
+fn estimated_cost(sc: &Scenario) -> f64 {
+    let secs = sc.duration.as_secs_f64();
+    let rate = match &sc.workload {
+        WorkloadSpec::Diurnal { rate, .. } => *rate,
+        WorkloadSpec::Piecewise { steps } => {
+            let end = sc.duration.0;
+            let mut area = 0.0;
+            for (i, (start, rate)) in steps.iter().enumerate() {
+                let stop = steps.get(i + 1).map_or(end, |s| s.0.0.min(end));
+                area += rate * stop.saturating_sub(start.0) as f64;
+            }
+            area / end.max(1) as f64
+        }
+        WorkloadSpec::Mmpp {
+            rates,
+            mean_durations,
+        } => {
+            let total: f64 = mean_durations.iter().map(|d| d.as_secs_f64()).sum();
+            let weighted: f64 = rates
+                .iter()
+                .zip(mean_durations)
+                .map(|(r, d)| r * d.as_secs_f64())
+                .sum();
+            weighted / total.max(f64::MIN_POSITIVE)
+        }
+        WorkloadSpec::Trace(t) => t.scale,
+    };
+    (rate + 1.0) * secs
 }
 
 /// Whether a policy is an oracle: it sees the future, and is labelled so in every output.

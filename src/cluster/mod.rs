@@ -26,4 +26,12 @@ pub struct ClusterSpec {
     pub initial_replicas: Option<u32>,
     /// A request that waited this long without service is dropped.
     pub queue_timeout: Option<SimDuration>,
+    /// The most requests one queue (the central queue, or a container's own) holds; a
+    /// request that finds its queue full is dropped.
+    pub queue_capacity: u32,
 }
+
+/// `queue_capacity` when the scenario does not set it: deep enough that no cluster that
+/// keeps up with its load ever fills it, small enough that an overloaded one holds at most
+/// a few megabytes of requests per queue.
+pub const DEFAULT_QUEUE_CAPACITY: u32 = 100_000;

@@ -10,6 +10,10 @@
 //! until one is, and is then routed. With `queue_timeout`, a request that has waited that long
 //! without service is dropped.
 //!
+//! Each queue (the central queue, and every local queue) holds at most `queue_capacity`
+//! requests: a request that finds its queue full is dropped at once (counted as dropped and as
+//! an SLO violation), so an overloaded cluster sheds load instead of holding it without bound.
+//!
 //! Scaling to `n` desired containers: more than are ready or starting starts new ones; fewer
 //! cancels starting containers first (newest first), then drains the least loaded ready ones
 //! (newest first on ties).
@@ -20,10 +24,14 @@
 //!   a [`RequestLog`]; the run records completions when it handles a departure.
 //! - Its time integrals ([`Areas`]) are exact integer sums of count × nanoseconds.
 //! - Deterministic: the only randomness is the balancer's stream.
+//! - Memory bounded by live containers: a stopped container's slot (and its buffers) is
+//!   reused by the next one started; the views give every container a creation id that is
+//!   never reused. Per request, routing costs O(1) (`least_connections`: O(log n) per
+//!   change of a container's load, O(1) per choice).
 
 use crate::autoscaler::{ContainerState, ContainerView};
 use crate::cluster::ClusterSpec;
-use crate::cluster::routing::{Backends, Balancer, Router};
+use crate::cluster::routing::{Backends, Balancer, LeastLoaded, Router};
 use crate::engine::EventQueue;
 use crate::rng::SimRng;
 use crate::time::{NANOS_PER_SEC, SimTime};
@@ -34,8 +42,8 @@ use std::collections::VecDeque;
 pub enum QueueId {
     /// The shared queue (`shared_queue`) or the front buffer (the other balancers).
     Central,
-    /// A container's local queue (per-container balancers).
-    Local(u32),
+    /// A container's local queue (per-container balancers): its slot and its creation id.
+    Local { slot: u32, id: u32 },
 }
 
 /// What the cluster schedules for itself.
@@ -47,8 +55,8 @@ pub enum ClusterEvent {
         arrival: u64,
         wait: u64,
     },
-    /// A starting container's start-up delay has passed.
-    ContainerReady { container: u32 },
+    /// A starting container's start-up delay has passed (its slot and creation id).
+    ContainerReady { container: u32, id: u32 },
     /// A drained container's shutdown delay has passed.
     ContainerStop { container: u32 },
     /// The head of a queue may have waited `queue_timeout`.
@@ -78,6 +86,10 @@ enum State {
 
 #[derive(Debug)]
 struct Container {
+    /// Creation id: unique within a run, never reused (the slot is).
+    id: u32,
+    /// Position among the ready containers (`least_connections` only).
+    ready_pos: u32,
     state: State,
     created: u64,
     ready_at: Option<u64>,
@@ -93,8 +105,10 @@ struct Container {
 }
 
 impl Container {
-    fn new(now: u64, state: State) -> Self {
+    fn new(now: u64, state: State, id: u32) -> Self {
         Container {
+            id,
+            ready_pos: 0,
             state,
             created: now,
             ready_at: None,
@@ -141,16 +155,29 @@ pub struct Areas {
 struct ReadyView<'a> {
     ready: &'a [u32],
     containers: &'a [Container],
+    least: Option<&'a LeastLoaded>,
 }
 
 impl Backends for ReadyView<'_> {
+    type Item = u32;
     #[inline]
     fn count(&self) -> usize {
         self.ready.len()
     }
     #[inline]
+    fn item(&self, i: usize) -> u32 {
+        self.ready[i]
+    }
+    #[inline]
     fn load(&self, i: usize) -> u64 {
         self.containers[self.ready[i] as usize].load() as u64
+    }
+    #[inline]
+    fn least_loaded(&self) -> u32 {
+        match self.least {
+            Some(tree) => tree.least().expect("a ready container"),
+            None => self.ready[crate::cluster::routing::scan_least(self)],
+        }
     }
 }
 
@@ -165,16 +192,26 @@ pub struct Cluster {
     balancer: Balancer,
     shared: bool,
     router: Router,
+    /// The most requests one queue holds.
+    capacity: usize,
+    /// The ready containers by load (`least_connections` only).
+    least: Option<LeastLoaded>,
 
     now: u64,
+    /// Container slots; a stopped container's slot goes to `free_list` for reuse.
     containers: Vec<Container>,
-    /// Containers that are starting, ready or draining, in creation order.
+    free_list: Vec<u32>,
+    next_id: u32,
+    /// Slots of containers that are starting, ready or draining, in creation order, and of
+    /// `stopped_in_live` stopped ones not yet swept out (their slots are not reused before).
     live: Vec<u32>,
+    stopped_in_live: usize,
     /// Ready containers, in the order they became ready (the balancers' candidates).
     ready_list: Vec<u32>,
-    /// Free slots of ready containers (shared queue only); may hold stale entries of
-    /// containers that have since started draining, skipped when popped.
-    free_slots: Vec<u32>,
+    /// Free request slots of ready containers (shared queue only), as (container slot,
+    /// creation id); may hold stale entries of containers that have since started draining
+    /// or stopped, skipped when popped and swept when they outnumber the valid ones.
+    free_slots: Vec<(u32, u32)>,
     free_count: u64,
     /// The shared queue (`shared_queue`) or the front buffer (the other balancers).
     central_queue: VecDeque<Request>,
@@ -207,9 +244,14 @@ impl Cluster {
             balancer: spec.balancer,
             shared: spec.balancer == Balancer::SharedQueue,
             router: Router::new(balancer_rng),
+            capacity: spec.queue_capacity as usize,
+            least: (spec.balancer == Balancer::LeastConnections).then(LeastLoaded::new),
             now: 0,
             containers: Vec::new(),
+            free_list: Vec::new(),
+            next_id: 0,
             live: Vec::new(),
+            stopped_in_live: 0,
             ready_list: Vec::new(),
             free_slots: Vec::new(),
             free_count: 0,
@@ -282,9 +324,10 @@ impl Cluster {
     /// Every live container as a policy sees it, in creation order, into `views`.
     pub fn observe(&mut self, now: u64, views: &mut Vec<ContainerView>) {
         self.advance(now);
+        self.sweep_live();
         views.clear();
-        for &id in &self.live {
-            let con = &mut self.containers[id as usize];
+        for &slot in &self.live {
+            let con = &mut self.containers[slot as usize];
             con.advance(now);
             let state = match con.state {
                 State::Starting => ContainerState::Starting,
@@ -293,7 +336,7 @@ impl Cluster {
                 State::Stopped => unreachable!("stopped containers are not live"),
             };
             views.push(ContainerView {
-                id,
+                id: con.id,
                 state,
                 created: SimTime(con.created),
                 ready_at: con.ready_at.map(SimTime),
@@ -336,8 +379,9 @@ impl Cluster {
         self.advance(now);
         match ev {
             ClusterEvent::Departure { container, .. } => self.depart(container, events, log),
-            ClusterEvent::ContainerReady { container } => {
-                if self.containers[container as usize].state == State::Starting {
+            ClusterEvent::ContainerReady { container, id } => {
+                let con = &self.containers[container as usize];
+                if con.id == id && con.state == State::Starting {
                     self.make_ready(container, events, log);
                 }
             }
@@ -355,6 +399,7 @@ impl Cluster {
         now: u64,
         req: Request,
         events: &mut EventQueue<E>,
+        log: &mut impl RequestLog,
     ) -> bool {
         self.advance(now);
         if self.shared {
@@ -362,20 +407,29 @@ impl Cluster {
                 self.start_service(c, req, events);
                 false
             } else {
-                self.enqueue_central(req, events);
-                true
+                self.enqueue_central(req, events, log)
             }
         } else if self.ready_list.is_empty() {
-            self.enqueue_central(req, events);
-            true
+            self.enqueue_central(req, events, log)
         } else {
             let c = self.choose();
-            self.route(c, req, events);
+            self.route(c, req, events, log);
             false
         }
     }
 
-    fn enqueue_central<E: From<ClusterEvent>>(&mut self, req: Request, events: &mut EventQueue<E>) {
+    /// Puts `req` in the central queue, or drops it when the queue is full; returns whether
+    /// it waits.
+    fn enqueue_central<E: From<ClusterEvent>>(
+        &mut self,
+        req: Request,
+        events: &mut EventQueue<E>,
+        log: &mut impl RequestLog,
+    ) -> bool {
+        if self.central_queue.len() >= self.capacity {
+            log.dropped(req.arrival);
+            return false;
+        }
         self.central_queue.push_back(req);
         self.waiting += 1;
         if let Some(to) = self.timeout
@@ -390,6 +444,7 @@ impl Cluster {
                 .into(),
             );
         }
+        true
     }
 
     /// Pops a free slot of a ready container (shared queue), skipping stale entries.
@@ -398,8 +453,9 @@ impl Cluster {
         if self.free_count == 0 {
             return None;
         }
-        while let Some(c) = self.free_slots.pop() {
-            if self.containers[c as usize].state == State::Ready {
+        while let Some((c, id)) = self.free_slots.pop() {
+            let con = &self.containers[c as usize];
+            if con.id == id && con.state == State::Ready {
                 self.free_count -= 1;
                 return Some(c);
             }
@@ -413,18 +469,38 @@ impl Cluster {
         let view = ReadyView {
             ready: &self.ready_list,
             containers: &self.containers,
+            least: self.least.as_ref(),
         };
-        let i = self.balancer.choose(&mut self.router, &view);
-        self.ready_list[i]
+        self.balancer.choose(&mut self.router, &view)
+    }
+
+    /// Container `c`'s load changed: keep `least_connections`' index up to date.
+    #[inline]
+    fn load_changed(&mut self, c: u32) {
+        if let Some(tree) = &mut self.least {
+            let con = &self.containers[c as usize];
+            if con.state == State::Ready {
+                tree.set(con.ready_pos, con.load() as u64);
+            }
+        }
     }
 
     /// Routes a request to container `c` (per-container balancers).
-    fn route<E: From<ClusterEvent>>(&mut self, c: u32, req: Request, events: &mut EventQueue<E>) {
+    fn route<E: From<ClusterEvent>>(
+        &mut self,
+        c: u32,
+        req: Request,
+        events: &mut EventQueue<E>,
+        log: &mut impl RequestLog,
+    ) {
         let con = &mut self.containers[c as usize];
         con.advance(self.now);
         con.arrivals += 1;
         if con.busy < self.concurrency {
             self.start_service(c, req, events);
+        } else if con.local_queue.len() >= self.capacity {
+            log.dropped(req.arrival);
+            return;
         } else {
             con.local_queue.push_back(req);
             self.waiting += 1;
@@ -432,15 +508,17 @@ impl Cluster {
                 && !con.timer_pending
             {
                 con.timer_pending = true;
+                let id = con.id;
                 events.push(
                     SimTime(req.arrival.saturating_add(to)),
                     ClusterEvent::QueueTimeout {
-                        queue: QueueId::Local(c),
+                        queue: QueueId::Local { slot: c, id },
                     }
                     .into(),
                 );
             }
         }
+        self.load_changed(c);
     }
 
     /// Starts serving `req` on container `c`, which has a free slot.
@@ -484,6 +562,7 @@ impl Cluster {
         con.completions += 1;
         self.busy -= 1;
         self.serve_next(c, events, log);
+        self.load_changed(c);
     }
 
     /// Container `c` has a free slot: give it the next waiting request, or release the slot.
@@ -501,8 +580,7 @@ impl Cluster {
                     self.waiting -= 1;
                     self.start_service(c, req, events);
                 } else {
-                    self.free_slots.push(c);
-                    self.free_count += 1;
+                    self.release_slot(c);
                 }
                 return;
             }
@@ -575,8 +653,13 @@ impl Cluster {
                     None => self.central_timer = false,
                 }
             }
-            QueueId::Local(c) => {
+            QueueId::Local { slot: c, id } => {
+                if self.containers[c as usize].id != id {
+                    // The container stopped and its slot went to another: nothing to do.
+                    return;
+                }
                 self.drop_expired_local(c, log);
+                self.load_changed(c);
                 let head = self.containers[c as usize]
                     .local_queue
                     .front()
@@ -624,7 +707,11 @@ impl Cluster {
                 } else {
                     events.push(
                         SimTime(self.now.saturating_add(self.startup)),
-                        ClusterEvent::ContainerReady { container: id }.into(),
+                        ClusterEvent::ContainerReady {
+                            container: id,
+                            id: self.containers[id as usize].id,
+                        }
+                        .into(),
                     );
                 }
             }
@@ -636,7 +723,7 @@ impl Cluster {
                 .iter()
                 .rev()
                 .copied()
-                .filter(|&id| self.containers[id as usize].state == State::Starting)
+                .filter(|&c| self.containers[c as usize].state == State::Starting)
                 .take(remove as usize)
                 .collect();
             for id in starting {
@@ -646,12 +733,16 @@ impl Cluster {
             if remove > 0 {
                 // Then drain the least loaded ready containers, newest first on ties.
                 let mut ready: Vec<u32> = self.ready_list.clone();
-                ready.sort_by_key(|&id| {
-                    (self.containers[id as usize].load(), std::cmp::Reverse(id))
+                ready.sort_by_key(|&c| {
+                    let con = &self.containers[c as usize];
+                    (con.load(), std::cmp::Reverse(con.id))
                 });
-                for id in ready.into_iter().take(remove as usize) {
-                    self.drain(id, events);
+                for c in ready.into_iter().take(remove as usize) {
+                    self.drain(c, events);
                 }
+                let containers = &self.containers;
+                self.ready_list
+                    .retain(|&c| containers[c as usize].state == State::Ready);
             }
         }
         (starts, stops)
@@ -659,15 +750,53 @@ impl Cluster {
 
     // ---- containers ----
 
+    /// A new container in a free slot; returns the slot.
     fn new_container(&mut self, state: State) -> u32 {
-        let id = u32::try_from(self.containers.len()).expect("fewer than 2^32 containers");
-        self.containers.push(Container::new(self.now, state));
-        self.live.push(id);
+        let id = self.next_id;
+        self.next_id = id
+            .checked_add(1)
+            .expect("fewer than 2^32 containers in a run");
+        let con = Container::new(self.now, state, id);
+        let slot = match self.free_list.pop() {
+            Some(slot) => {
+                self.containers[slot as usize] = con;
+                slot
+            }
+            None => {
+                self.containers.push(con);
+                (self.containers.len() - 1) as u32
+            }
+        };
+        self.live.push(slot);
         self.billed += 1;
         if state == State::Starting {
             self.starting += 1;
         }
-        id
+        slot
+    }
+
+    /// Removes stopped containers from `live` and frees their slots.
+    fn sweep_live(&mut self) {
+        if self.stopped_in_live == 0 {
+            return;
+        }
+        let containers = &self.containers;
+        let free = &mut self.free_list;
+        self.live.retain(|&c| {
+            let stopped = containers[c as usize].state == State::Stopped;
+            if stopped {
+                free.push(c);
+            }
+            !stopped
+        });
+        self.stopped_in_live = 0;
+    }
+
+    /// A free request slot of ready container `c` (shared queue).
+    #[inline]
+    fn release_slot(&mut self, c: u32) {
+        self.free_slots.push((c, self.containers[c as usize].id));
+        self.free_count += 1;
     }
 
     /// Container `id` becomes ready (it was created Ready at time 0, or was Starting).
@@ -688,6 +817,12 @@ impl Cluster {
         self.ready += 1;
         self.serving_slots += u64::from(self.concurrency);
         self.ready_list.push(id);
+        if let Some(tree) = &mut self.least {
+            let containers = &mut self.containers;
+            let load = containers[id as usize].load() as u64;
+            let pos = tree.insert(id, load, |c, p| containers[c as usize].ready_pos = p);
+            containers[id as usize].ready_pos = pos;
+        }
         if self.shared {
             for _ in 0..self.concurrency {
                 self.drop_expired_central(log);
@@ -696,10 +831,7 @@ impl Cluster {
                         self.waiting -= 1;
                         self.start_service(id, req, events);
                     }
-                    None => {
-                        self.free_slots.push(id);
-                        self.free_count += 1;
-                    }
+                    None => self.release_slot(id),
                 }
             }
         } else {
@@ -707,23 +839,35 @@ impl Cluster {
             while let Some(req) = self.central_queue.pop_front() {
                 self.waiting -= 1;
                 let c = self.choose();
-                self.route(c, req, events);
+                self.route(c, req, events, log);
             }
         }
     }
 
-    /// Scale-down of a ready container: it takes nothing new and stops once empty.
+    /// Scale-down of a ready container: it takes nothing new and stops once empty. The
+    /// caller removes it from `ready_list`.
     fn drain<E: From<ClusterEvent>>(&mut self, id: u32, events: &mut EventQueue<E>) {
         let con = &mut self.containers[id as usize];
         con.advance(self.now);
         con.state = State::Draining;
         let free = u64::from(self.concurrency - con.busy);
+        let pos = con.ready_pos;
         self.ready -= 1;
         self.draining += 1;
-        self.ready_list.retain(|&c| c != id);
+        if let Some(tree) = &mut self.least {
+            tree.remove(pos);
+        }
         if self.shared {
-            // Its free slots in `free_slots` are now stale.
+            // Its free slots in `free_slots` are now stale; sweep them when they outnumber
+            // the valid ones, so the list stays bounded by the live slots.
             self.free_count -= free;
+            if self.free_slots.len() as u64 > 2 * self.free_count + 64 {
+                let containers = &self.containers;
+                self.free_slots.retain(|&(c, cid)| {
+                    let con = &containers[c as usize];
+                    con.id == cid && con.state == State::Ready
+                });
+            }
         }
         self.maybe_stop(id, events);
     }
@@ -759,8 +903,13 @@ impl Cluster {
             }
         }
         con.state = State::Stopped;
+        // Release its buffers; the slot is reused once swept out of `live`.
+        con.local_queue = VecDeque::new();
         self.billed -= 1;
-        self.live.retain(|&c| c != id);
+        self.stopped_in_live += 1;
+        if self.stopped_in_live > 32 && self.stopped_in_live * 2 > self.live.len() {
+            self.sweep_live();
+        }
     }
 }
 
@@ -770,5 +919,65 @@ struct NoDrops;
 impl RequestLog for NoDrops {
     fn dropped(&mut self, _: u64) {
         unreachable!("the initial cluster holds no request")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimDuration;
+
+    struct Drops(u64);
+    impl RequestLog for Drops {
+        fn dropped(&mut self, _: u64) {
+            self.0 += 1;
+        }
+    }
+
+    fn spec(balancer: Balancer) -> ClusterSpec {
+        ClusterSpec {
+            concurrency: 2,
+            balancer,
+            startup: SimDuration::ZERO,
+            shutdown: SimDuration::ZERO,
+            min_replicas: 0,
+            max_replicas: 1000,
+            initial_replicas: None,
+            queue_timeout: None,
+            queue_capacity: 10,
+        }
+    }
+
+    /// A million container starts and stops reuse the slots of the stopped ones: the slots
+    /// never outnumber the most containers live at once (with the sweep's slack), and the
+    /// views keep creation ids that are never reused.
+    #[test]
+    fn stopped_containers_slots_are_reused() {
+        for balancer in [Balancer::SharedQueue, Balancer::LeastConnections] {
+            let rng = crate::rng::stream(1, 0, crate::rng::BALANCER);
+            let mut c = Cluster::new(&spec(balancer), rng, 5);
+            let mut events = EventQueue::<ClusterEvent>::new();
+            let mut log = Drops(0);
+            let mut views = Vec::new();
+            let mut now = 0;
+            for cycle in 0..100_000u64 {
+                now += 1;
+                c.scale_to(now, 15, &mut events, &mut log);
+                now += 1;
+                c.scale_to(now, 5, &mut events, &mut log);
+                if cycle % 1000 == 0 {
+                    c.observe(now, &mut views);
+                    assert_eq!(views.len(), 5);
+                }
+            }
+            assert!(c.containers.len() <= 2 * 15 + 33, "{}", c.containers.len());
+            assert_eq!((c.ready(), c.starting(), c.draining()), (5, 0, 0));
+            c.observe(now, &mut views);
+            let ids: Vec<u32> = views.iter().map(|v| v.id).collect();
+            // The first 5 were never stopped (newest are drained first).
+            assert_eq!(ids, [0, 1, 2, 3, 4]);
+            assert!(c.free_slots.len() as u64 <= 2 * c.free_count + 64 + 20);
+            assert_eq!(log.0, 0);
+        }
     }
 }

@@ -36,26 +36,38 @@ pub enum Balancer {
 /// The candidates of a routing decision: the ready containers, in the order they became
 /// ready.
 pub trait Backends {
+    /// What a choice names (a container id, an index).
+    type Item: Copy;
+
     /// How many candidates there are (at least one when asked to choose).
     fn count(&self) -> usize;
+
+    /// Candidate `i`.
+    fn item(&self, i: usize) -> Self::Item;
 
     /// Requests in service plus queued at candidate `i`.
     fn load(&self, i: usize) -> u64;
 
-    /// The first of the least loaded candidates. The default scans every candidate; a model
-    /// that keeps its loads indexed answers the same in O(log n).
-    fn least_loaded(&self) -> usize {
-        let mut best = 0;
-        let mut best_load = self.load(0);
-        for i in 1..self.count() {
-            let l = self.load(i);
-            if l < best_load {
-                best = i;
-                best_load = l;
-            }
-        }
-        best
+    /// The first of the least loaded candidates. The default scans every candidate
+    /// ([`scan_least`]); a model that keeps its loads indexed ([`LeastLoaded`]) answers the
+    /// same in O(1).
+    fn least_loaded(&self) -> Self::Item {
+        self.item(scan_least(self))
     }
+}
+
+/// The index of the first of the least loaded candidates, by a scan.
+pub fn scan_least<B: Backends + ?Sized>(backends: &B) -> usize {
+    let mut best = 0;
+    let mut best_load = backends.load(0);
+    for i in 1..backends.count() {
+        let l = backends.load(i);
+        if l < best_load {
+            best = i;
+            best_load = l;
+        }
+    }
+    best
 }
 
 /// A balancer's own state: the round-robin cursor and the random stream.
@@ -101,10 +113,10 @@ impl Balancer {
         }
     }
 
-    /// The index of the candidate a request goes to (`backends` is not empty; the shared
-    /// queue does not route).
+    /// The candidate a request goes to (`backends` is not empty; the shared queue does not
+    /// route).
     #[inline]
-    pub fn choose<B: Backends + ?Sized>(self, router: &mut Router, backends: &B) -> usize {
+    pub fn choose<B: Backends + ?Sized>(self, router: &mut Router, backends: &B) -> B::Item {
         let n = backends.count();
         debug_assert!(n > 0, "routing needs a ready container");
         match self {
@@ -115,24 +127,24 @@ impl Balancer {
                     router.next % n
                 };
                 router.next = if i + 1 == n { 0 } else { i + 1 };
-                i
+                backends.item(i)
             }
             Balancer::LeastConnections => backends.least_loaded(),
-            Balancer::Random => router.rng.random_range(0..n),
+            Balancer::Random => backends.item(router.rng.random_range(0..n)),
             Balancer::PowerOfTwo => {
                 if n == 1 {
-                    return 0;
+                    return backends.item(0);
                 }
                 let i = router.rng.random_range(0..n);
                 let mut j = router.rng.random_range(0..n - 1);
                 if j >= i {
                     j += 1;
                 }
-                if backends.load(j) < backends.load(i) {
+                backends.item(if backends.load(j) < backends.load(i) {
                     j
                 } else {
                     i
-                }
+                })
             }
             Balancer::SharedQueue => unreachable!("the shared queue does not route"),
         }
@@ -278,6 +290,10 @@ mod tests {
 
     struct Loads(Vec<u64>);
     impl Backends for Loads {
+        type Item = usize;
+        fn item(&self, i: usize) -> usize {
+            i
+        }
         fn count(&self) -> usize {
             self.0.len()
         }

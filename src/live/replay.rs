@@ -263,6 +263,10 @@ struct Lb {
 struct Serving<'a>(&'a [Arc<Backend>]);
 
 impl Backends for Serving<'_> {
+    type Item = usize;
+    fn item(&self, i: usize) -> usize {
+        i
+    }
     fn count(&self) -> usize {
         self.0.len()
     }

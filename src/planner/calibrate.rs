@@ -150,6 +150,7 @@ impl CalibrationSetup {
                 max_replicas: n,
                 initial_replicas: Some(n),
                 queue_timeout: self.queue_timeout,
+                queue_capacity: crate::cluster::DEFAULT_QUEUE_CAPACITY,
             },
             cost: CostSpec {
                 replica_hour: 0.0,

@@ -153,6 +153,7 @@ struct RawCluster {
     max_replicas: Option<Spanned<u32>>,
     initial_replicas: Option<Spanned<u32>>,
     queue_timeout: Option<Spanned<Dur>>,
+    queue_capacity: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -858,7 +859,22 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
         min_replicas,
         max_replicas,
         initial_replicas,
-        queue_timeout: source::positive_duration(src, &c.queue_timeout, "cluster.queue_timeout")?,
+        queue_timeout: source::positive_duration(
+            src,
+            &c.queue_timeout,
+            "cluster.queue_timeout",
+        )?,
+        queue_capacity: match &c.queue_capacity {
+            Some(v) if *v.get_ref() == 0 => {
+                return Err(src.error(
+                    v.span(),
+                    "cluster.queue_capacity",
+                    "expected at least 1 request per queue",
+                ));
+            }
+            Some(v) => *v.get_ref(),
+            None => crate::cluster::DEFAULT_QUEUE_CAPACITY,
+        },
     })
 }
 

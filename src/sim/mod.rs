@@ -317,7 +317,9 @@ impl<'a> Sim<'a> {
             service,
         };
         self.acct.arrived(self.now);
-        let buffered = self.cluster.arrive(self.now, req, &mut self.events);
+        let buffered = self
+            .cluster
+            .arrive(self.now, req, &mut self.events, &mut self.acct);
         if buffered
             && self.cluster.ready() == 0
             && self.cluster.starting() == 0
@@ -550,5 +552,56 @@ violation_penalty = 0.5
         let r = run(&sc, &[]);
         assert!(close(r.summary.cost, 5.0));
         assert!(close(r.timeline[0].cost, 7.0 + 1.0));
+    }
+
+    /// One container, deterministic 1 s service, each queue holding at most one request:
+    /// of arrivals at 0, 0.1, 0.2 and 1.5 s, the first is served, the second waits, the third
+    /// finds the queue full and is dropped at once, the fourth waits 0.5 s.
+    #[test]
+    fn a_full_queue_drops_at_once_by_hand() {
+        for balancer in ["shared_queue", "round_robin", "least_connections"] {
+            let sc = scenario(
+                &format!(
+                    "initial_replicas = 1\nqueue_capacity = 1\nload_balancer = \"{balancer}\""
+                ),
+                "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1",
+            );
+            let r = run(&sc, &[0.0, 0.1, 0.2, 1.5]);
+            let s = &r.summary;
+            assert_eq!(
+                (s.requests, s.completed, s.dropped),
+                (4, 3, 1),
+                "{balancer}"
+            );
+            // Waits 0, 0.9 and 0.5 s.
+            assert!(
+                close(s.mean_wait_s, 1.4 / 3.0),
+                "{balancer}: {}",
+                s.mean_wait_s
+            );
+            assert_eq!(r.timeline[0].dropped, 1);
+        }
+    }
+
+    /// Overload finishes: 200,000 arrivals per second on one container serving one per
+    /// second hold at most `queue_capacity` requests; all the others are dropped and counted.
+    #[test]
+    fn overload_is_shed_and_counted() {
+        let mut sc = scenario(
+            "initial_replicas = 1\nqueue_capacity = 1000",
+            "[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1",
+        );
+        sc.workload = WorkloadSpec::Piecewise {
+            steps: vec![(SimTime::ZERO, 200_000.0)],
+        };
+        let r = crate::experiment::simulate(&sc, 0, 0).unwrap();
+        let s = &r.summary;
+        // Request k (from 1) arrives a few microseconds in and completes at about k s: nine
+        // complete within the 10 s, of which the 3rd to the 9th took over the 2 s SLO; at
+        // the end one is in service and 1000 wait.
+        assert_eq!(s.completed, 9);
+        assert_eq!(s.requests - s.completed - s.dropped, 1 + 1000);
+        assert!(s.dropped > 1_900_000, "{}", s.dropped);
+        assert_eq!(s.slo_violations, s.dropped + 7);
     }
 }
