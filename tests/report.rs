@@ -104,7 +104,10 @@ fn charts_are_valid_svg_and_png() {
     let timeline = std::fs::read_to_string(out.join("plots/timeline.svg")).unwrap();
     assert!(timeline.contains("time (min)") && timeline.contains("arrivals per second"));
     let pareto = std::fs::read_to_string(out.join("plots/pareto.svg")).unwrap();
-    assert!(pareto.contains("SLO violations (% of requests)") && pareto.contains("Pareto front"));
+    assert!(
+        pareto.contains("SLO violations (% of requests, log scale)")
+            && pareto.contains("Pareto front")
+    );
 }
 
 #[test]

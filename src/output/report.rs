@@ -1,6 +1,7 @@
 //! `report.html` (one self-contained file: charts inline as SVG, no scripts, no network) and
 //! `report.md` (for pasting into issues and wikis; charts linked as PNG files).
 
+use super::plot::{self, ChartFile};
 use super::results::{PolicyRow, Results};
 use crate::workload::{TraceEnd, WorkloadSpec};
 use std::fmt::Write;
@@ -248,10 +249,11 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 td:nth-child(2),th{text-align:left}tr:first-child td{font-weight:bold}\
 figure{margin:1.5em 0}svg{max-width:100%;height:auto;border:1px solid #eee}\
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:bold}dd{margin:0}\
-.note{color:#555}";
+.note{color:#555}figcaption{color:#555;font-size:90%}";
 
-/// The self-contained HTML report; `charts` are (name, SVG document) pairs.
-pub fn html(r: &Results, charts: &[(String, String)]) -> String {
+/// The self-contained HTML report; `charts` are the charts of [`plot::list`] with their SVG
+/// documents.
+pub fn html(r: &Results, charts: &[(ChartFile, String)]) -> String {
     let sc = &r.scenario;
     let mut o = String::new();
     let _ = write!(
@@ -304,7 +306,7 @@ pub fn html(r: &Results, charts: &[(String, String)]) -> String {
         let _ = writeln!(o, "<p><b>{}</b></p>", esc(&n));
     }
     o.push_str("<h2>Charts</h2>\n");
-    for (name, svg) in charts {
+    for (chart, svg) in charts {
         let body = svg.trim_start_matches(|c: char| c != '<');
         let body = if body.starts_with("<?xml") {
             body.split_once("?>")
@@ -312,7 +314,13 @@ pub fn html(r: &Results, charts: &[(String, String)]) -> String {
         } else {
             body
         };
-        let _ = writeln!(o, "<figure id=\"{}\">\n{}\n</figure>", esc(name), body);
+        let _ = writeln!(
+            o,
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            esc(&chart.stem),
+            body,
+            esc(&chart.caption)
+        );
     }
     o.push_str("<h2>Policies</h2>\n<table>\n<thead><tr><th>policy</th><th>type</th><th>parameters</th></tr></thead>\n<tbody>\n");
     for p in &sc.policies {
@@ -373,15 +381,12 @@ pub fn markdown(r: &Results) -> String {
         let _ = writeln!(o, "\n{n}");
     }
     o.push_str("\n## Charts\n\n");
-    let mut names: Vec<String> = ["timeline", "latency", "latency_cdf", "pareto", "cost"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if let Some(sw) = &sc.sweep {
-        names.extend((1..=sw.params.len()).map(|k| format!("sweep_{k}")));
-    }
-    for name in names {
-        let _ = writeln!(o, "![{name}](plots/{name}.png)\n");
+    for chart in plot::list(r) {
+        let _ = writeln!(
+            o,
+            "![{}](plots/{}.png)\n\n{}\n",
+            chart.stem, chart.stem, chart.caption
+        );
     }
     o.push_str("## Policies\n\n| policy | type | parameters |\n|---|---|---|\n");
     for p in &sc.policies {
@@ -408,7 +413,7 @@ pub fn markdown(r: &Results) -> String {
 /// Draws every chart and writes `plots/`, `report.html` and `report.md` into the results
 /// folder of `r`.
 pub fn write(r: &Results) -> Result<(), crate::error::Error> {
-    let charts = super::plot::write_all(r, &r.dir)?;
+    let charts = plot::write_all(r, &r.dir)?;
     super::write_atomic(&r.dir.join("report.html"), html(r, &charts).as_bytes())?;
     super::write_atomic(&r.dir.join("report.md"), markdown(r).as_bytes())?;
     Ok(())

@@ -78,6 +78,9 @@ pub struct SummaryRow {
     pub replication: u32,
     pub seed: u64,
     pub requests: u64,
+    /// Requests slower than the SLO or dropped (0 when the file has no such column).
+    #[serde(default)]
+    pub slo_violations: u64,
     #[serde(deserialize_with = "nan_if_empty")]
     pub slo_violation_ratio: f64,
     #[serde(deserialize_with = "nan_if_empty")]

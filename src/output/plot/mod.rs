@@ -3,10 +3,18 @@
 //! Every chart is drawn by one function generic over the plotters backend, so the SVG and the
 //! PNG are the same drawing. Text is set in DejaVu Sans, bundled in the binary and registered
 //! with plotters' `ab_glyph` renderer, so no system fonts are needed. Each chart has a title,
-//! axis labels with units, and a legend.
+//! axis labels with units, and a legend drawn outside the data. Drawing is a pure function of
+//! the results: the same results give byte-identical files.
+//!
+//! [`charts!`] below is the one list of charts: `run`, `report` and both reports
+//! ([`list`], [`write_all`]) take the charts, their file names and their captions from it.
+//! A new chart is one file implementing [`Chart`] plus one line in that list.
 
+mod axis;
 mod cost;
+mod labels;
 mod latency;
+mod legend;
 mod pareto;
 mod sweep;
 mod timeline;
@@ -36,9 +44,13 @@ fn register_font() {
 pub(crate) type DrawResult = Result<(), String>;
 
 /// A chart that can be drawn on any backend.
-pub(crate) trait Chart {
-    /// File name without extension.
-    fn name(&self) -> &'static str;
+pub(crate) trait Chart<'a>: Sized {
+    /// The charts of this kind the results have (none, one, or one per swept key).
+    fn of(r: &'a Results) -> Vec<Self>;
+    /// File name without extension (`plots/STEM.svg`, `plots/STEM.png`).
+    fn stem(&self) -> String;
+    /// One sentence saying what the chart shows, for the reports.
+    fn caption(&self) -> String;
     fn size(&self) -> (u32, u32) {
         (1000, 560)
     }
@@ -47,9 +59,73 @@ pub(crate) trait Chart {
         DB::ErrorType: 'static;
 }
 
-/// The colour of the i-th policy.
+/// The list of charts, in report order: each entry is `module::Type`, a [`Chart`]. Generates
+/// `AnyChart`, one enum over them, and [`AnyChart::all`].
+macro_rules! charts {
+    ($($m:ident :: $t:ident),* $(,)?) => {
+        /// Any chart of the list.
+        pub(crate) enum AnyChart<'a> {
+            $($t($m::$t<'a>)),*
+        }
+
+        impl<'a> Chart<'a> for AnyChart<'a> {
+            fn of(r: &'a Results) -> Vec<Self> {
+                let mut v = Vec::new();
+                $(v.extend($m::$t::of(r).into_iter().map(AnyChart::$t));)*
+                v
+            }
+            fn stem(&self) -> String {
+                match self { $(AnyChart::$t(c) => c.stem()),* }
+            }
+            fn caption(&self) -> String {
+                match self { $(AnyChart::$t(c) => c.caption()),* }
+            }
+            fn size(&self) -> (u32, u32) {
+                match self { $(AnyChart::$t(c) => c.size()),* }
+            }
+            fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+            where
+                DB::ErrorType: 'static,
+            {
+                match self { $(AnyChart::$t(c) => c.draw(area)),* }
+            }
+        }
+    };
+}
+
+charts!(
+    timeline::Timeline,
+    latency::LatencyOverTime,
+    latency::LatencyCdf,
+    pareto::Pareto,
+    cost::Cost,
+    sweep::SweepChart,
+);
+
+/// A chart file of a results folder: `plots/STEM.svg` and `plots/STEM.png`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartFile {
+    pub stem: String,
+    /// What the chart shows, in one sentence.
+    pub caption: String,
+}
+
+/// The charts of `r`, in report order.
+pub fn list(r: &Results) -> Vec<ChartFile> {
+    AnyChart::of(r)
+        .iter()
+        .map(|c| ChartFile {
+            stem: c.stem(),
+            caption: c.caption(),
+        })
+        .collect()
+}
+
+/// The colour of the i-th policy: the ten Tableau colours (the grey darkened, as the timeline
+/// draws the load in light grey), then their light variants, so twenty policies get twenty
+/// colours.
 pub(crate) fn color(i: usize) -> RGBColor {
-    const COLORS: [RGBColor; 10] = [
+    const COLORS: [RGBColor; 20] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -57,30 +133,97 @@ pub(crate) fn color(i: usize) -> RGBColor {
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
+        RGBColor(50, 50, 50),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(174, 199, 232),
+        RGBColor(255, 187, 120),
+        RGBColor(152, 223, 138),
+        RGBColor(255, 152, 150),
+        RGBColor(197, 176, 213),
+        RGBColor(196, 156, 148),
+        RGBColor(247, 182, 210),
+        RGBColor(110, 110, 110),
+        RGBColor(219, 219, 141),
+        RGBColor(158, 218, 229),
     ];
     COLORS[i % COLORS.len()]
 }
 
-/// Draws a chart's legend at `pos`, in the style every chart shares.
-pub(crate) fn legend<'a, DB, CT>(
-    c: &mut ChartContext<'a, DB, CT>,
-    pos: SeriesLabelPosition,
+/// Draws `entries` as a legend column on the right of `area`, below `top` pixels, and returns
+/// the rest of `area` for the plot: the legend never covers data.
+pub(crate) fn beside_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, legend::Mark)],
+    top: u32,
+) -> Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let (plot, side) = area.split_horizontally(w - legend::column_width(area, entries));
+    legend::column(&side.margin(top, 0, 0, 0), entries)?;
+    Ok(plot)
+}
+
+/// Draws the chart's title at the top of `root`, and `subtitle` under it when not empty, each
+/// shrunk to fit the width; returns the area below them.
+pub(crate) fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = root.dim_in_pixel();
+    let fitted = |text: &str, size: f64| {
+        let style: TextStyle = (FAMILY, size).into();
+        let tw = root.estimate_text_size(text, &style).map_or(0, |s| s.0);
+        let room = f64::from(w.saturating_sub(24));
+        if f64::from(tw) > room {
+            (size * room / f64::from(tw)).floor().max(10.0)
+        } else {
+            size
+        }
+    };
+    let area = root
+        .margin(8, 0, 0, 0)
+        .titled(title, (FAMILY, fitted(title, 22.0)))
+        .map_err(e)?;
+    if subtitle.is_empty() {
+        return Ok(area);
+    }
+    area.titled(subtitle, (FAMILY, fitted(subtitle, 14.0)))
+        .map_err(e)
+}
+
+/// The height a subtitle takes (see [`titled`]), for charts that size themselves.
+pub(crate) const SUBTITLE_H: u32 = 22;
+
+/// Colour of the warm-up shading.
+pub(crate) const WARMUP: RGBAColor = RGBAColor(60, 110, 220, 0.13);
+
+/// Shades the warm-up `0..end` (in the chart's time unit) over the chart's whole height.
+pub(crate) fn shade_warmup<DB, Y>(
+    c: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    end: f64,
+    y: std::ops::Range<Y::ValueType>,
 ) -> DrawResult
 where
-    DB: DrawingBackend + 'a,
+    DB: DrawingBackend,
     DB::ErrorType: 'static,
-    CT: plotters::coord::CoordTranslate,
+    Y: plotters::coord::ranged1d::Ranged,
 {
-    c.configure_series_labels()
-        .position(pos)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font((FAMILY, 13))
-        .draw()
-        .map_err(e)
+    if end <= 0.0 {
+        return Ok(());
+    }
+    c.draw_series(std::iter::once(Rectangle::new(
+        [(0.0, y.start), (end, y.end)],
+        WARMUP.filled(),
+    )))
+    .map_err(e)?;
+    Ok(())
 }
 
 /// Converts any drawing error into text.
@@ -88,8 +231,8 @@ pub(crate) fn e<E: std::fmt::Display>(err: E) -> String {
     err.to_string()
 }
 
-/// A note for chart titles when the results are a sweep: the charts of times, costs and
-/// latencies show its first point.
+/// The subtitle of charts that show one sweep point (the first): its swept values; empty
+/// without a sweep.
 pub(crate) fn point_note(r: &Results) -> String {
     match &r.scenario.sweep {
         Some(sw) => {
@@ -100,7 +243,7 @@ pub(crate) fn point_note(r: &Results) -> String {
                 .zip(&sw.points[p].labels)
                 .map(|(k, v)| format!("{} = {v}", k.key))
                 .collect();
-            format!(" [{}]", values.join(", "))
+            format!("first sweep point: {}", values.join(", "))
         }
         None => String::new(),
     }
@@ -118,7 +261,7 @@ pub(crate) fn time_unit(duration_s: f64) -> (f64, &'static str) {
 }
 
 /// Renders a chart as an SVG document.
-fn svg<C: Chart>(chart: &C) -> Result<String, Error> {
+fn svg<'a, C: Chart<'a>>(chart: &C) -> Result<String, Error> {
     register_font();
     let mut s = String::new();
     {
@@ -126,14 +269,14 @@ fn svg<C: Chart>(chart: &C) -> Result<String, Error> {
         root.fill(&WHITE).map_err(|x| Error::Other(x.to_string()))?;
         chart
             .draw(&root)
-            .map_err(|m| Error::Other(format!("drawing {}: {m}", chart.name())))?;
+            .map_err(|m| Error::Other(format!("drawing {}: {m}", chart.stem())))?;
         root.present().map_err(|x| Error::Other(x.to_string()))?;
     }
     Ok(s)
 }
 
 /// Renders a chart as a PNG file at `path` (through a temporary file, then a rename).
-fn png<C: Chart>(chart: &C, path: &Path) -> Result<(), Error> {
+fn png<'a, C: Chart<'a>>(chart: &C, path: &Path) -> Result<(), Error> {
     register_font();
     let stem = path
         .file_stem()
@@ -156,36 +299,25 @@ fn png<C: Chart>(chart: &C, path: &Path) -> Result<(), Error> {
     }
 }
 
-/// Renders `chart` as SVG and PNG into `plots`, returning (file stem, SVG document).
-fn both<C: Chart>(chart: &C, stem: String, plots: &Path) -> Result<(String, String), Error> {
-    let doc = svg(chart)?;
-    super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
-    png(chart, &plots.join(format!("{stem}.png")))?;
-    Ok((stem, doc))
-}
-
-/// Writes every chart as `DIR/plots/NAME.svg` and `.png`; returns (file stem, SVG document)
-/// in report order: timeline, latency, latency_cdf, pareto, cost, then one `sweep_K` per
-/// swept parameter.
-pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(String, String)>, Error> {
+/// Writes every chart of the list as `DIR/plots/STEM.svg` and `.png`; returns each chart's
+/// file and SVG document, in report order (see [`list`]).
+pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(ChartFile, String)>, Error> {
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots)
         .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
-    let mut out = vec![
-        both(&timeline::Timeline(r), "timeline".into(), &plots)?,
-        both(&latency::LatencyOverTime(r), "latency".into(), &plots)?,
-        both(&latency::LatencyCdf(r), "latency_cdf".into(), &plots)?,
-        both(&pareto::Pareto(r), "pareto".into(), &plots)?,
-        both(&cost::Cost(r), "cost".into(), &plots)?,
-    ];
-    if let Some(sw) = &r.scenario.sweep {
-        for k in 0..sw.params.len() {
-            out.push(both(
-                &sweep::SweepChart { r, param: k },
-                format!("sweep_{}", k + 1),
-                &plots,
-            )?);
-        }
+    let mut out = Vec::new();
+    for chart in AnyChart::of(r) {
+        let stem = chart.stem();
+        let doc = svg(&chart)?;
+        super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
+        png(&chart, &plots.join(format!("{stem}.png")))?;
+        out.push((
+            ChartFile {
+                stem,
+                caption: chart.caption(),
+            },
+            doc,
+        ));
     }
     Ok(out)
 }
