@@ -859,11 +859,7 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
         min_replicas,
         max_replicas,
         initial_replicas,
-        queue_timeout: source::positive_duration(
-            src,
-            &c.queue_timeout,
-            "cluster.queue_timeout",
-        )?,
+        queue_timeout: source::positive_duration(src, &c.queue_timeout, "cluster.queue_timeout")?,
         queue_capacity: match &c.queue_capacity {
             Some(v) if *v.get_ref() == 0 => {
                 return Err(src.error(
