@@ -475,6 +475,7 @@ impl<'a> Sim<'a> {
             }
         }
         if self.source_done
+            && self.source.covered_until().is_none_or(|c| c.0 < self.end)
             && let WorkloadSpec::Trace(t) = &self.sc.workload
             && t.on_end == TraceEnd::Error
         {
@@ -1140,7 +1141,8 @@ impl<'a> Sim<'a> {
         let workload_ended_at = self
             .source_done
             .then_some(SimTime(self.last_arrival))
-            .filter(|t| t.0 < self.end);
+            .filter(|t| t.0 < self.end)
+            .filter(|_| self.source.covered_until().is_none_or(|c| c.0 < self.end));
         let notes = self.source.notes();
         RunResult {
             notes,
