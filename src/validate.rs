@@ -158,16 +158,23 @@ pub fn run_case(
     })
 }
 
-/// The results as a table.
+/// The results as a table: waits in seconds, ± the half-width of the 99.9% confidence
+/// interval over the replications.
 pub fn table(results: &[CaseResult]) -> String {
     let mut out = format!(
-        "{:<31} {:>11} {:>20} {:>8} {:>9} {:>16} {:>6}\n",
-        "case", "E[W] theory", "E[W] simulated", "diff", "P(wait)", "P(wait) sim", "ok"
+        "{:<31} {:>15} {:>23} {:>8} {:>14} {:>22} {:>4}\n",
+        "case",
+        "E[W] theory (s)",
+        "E[W] sim (s) ± 99.9% CI",
+        "diff",
+        "P(wait) theory",
+        "P(wait) sim ± 99.9% CI",
+        "ok"
     );
     for r in results {
         let c = &r.case;
         out.push_str(&format!(
-            "{:<31} {:>11.6} {:>11.6} ±{:>7.6} {:>+7.2}% {:>9.5} {:>8.5} ±{:>6.5} {:>6}\n",
+            "{:<31} {:>15.6} {:>14.6} ±{:>7.6} {:>+7.2}% {:>14.5} {:>13.5} ±{:>7.5} {:>4}\n",
             c.name,
             c.expected_wait,
             r.wait.0,

@@ -163,3 +163,124 @@ fn bad_sweeps_name_the_sweep_key() {
         assert!(e.message.contains(expected), "{sweep}: {e}");
     }
 }
+
+/// Without `--out`, each shard writes its own folder, `output/<name>/shard-I-of-N/`, and
+/// `merge` without `--out` writes `output/<name>/`: the README's sweep example, run with only
+/// the `--shard` flags, gives the files of an unsplit run and keeps the shards' folders.
+#[test]
+fn shards_without_out_write_their_own_folders_and_merge_finds_its_own() {
+    let dir = temp("default-folders");
+    std::fs::write(dir.join("s.toml"), format!("{BASE}{SWEEP}")).unwrap();
+    let cli = |args: &[&str]| {
+        let o = Command::new(BIN)
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    cli(&["run", "s.toml", "--quiet", "--out", "all"]);
+    for i in 0..2 {
+        cli(&["run", "s.toml", "--quiet", "--shard", &format!("{i}/2")]);
+    }
+    let base = dir.join("output/sweep-test");
+    for i in 0..2 {
+        let shard = base.join(format!("shard-{i}-of-2"));
+        assert_eq!(
+            std::fs::read_to_string(shard.join("shard.txt")).unwrap(),
+            format!("{i}/2\n")
+        );
+    }
+    // The two shards ran different points: their summaries share no row.
+    let rows = |i: usize| -> Vec<String> {
+        let text =
+            std::fs::read_to_string(base.join(format!("shard-{i}-of-2/summary.csv"))).unwrap();
+        text.lines().skip(1).map(String::from).collect()
+    };
+    let (a, b) = (rows(0), rows(1));
+    assert_eq!(a.len() + b.len(), 8 * 2 * 2);
+    assert!(a.iter().all(|r| !b.contains(r)));
+    let said = cli(&[
+        "merge",
+        "output/sweep-test/shard-0-of-2",
+        "output/sweep-test/shard-1-of-2",
+    ]);
+    assert!(said.contains("into output/sweep-test"), "{said}");
+    for f in ["summary.csv", "policies.csv", "timeline.csv", "plan.csv"] {
+        let unsplit = std::fs::read(dir.join("all").join(f)).unwrap();
+        let merged = std::fs::read(base.join(f)).unwrap();
+        assert!(unsplit == merged, "{f} differs after merge");
+    }
+    assert!(base.join("shard-0-of-2/summary.csv").exists());
+    assert!(!base.join("shard.txt").exists());
+}
+
+/// The README's tutorial scenario and sweep example are the files in `docs/tutorial/`, as
+/// written in the README, and they are valid (6 sweep points).
+#[test]
+fn the_readme_tutorial_files_are_what_the_readme_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    let web = std::fs::read_to_string(root.join("docs/tutorial/web.toml")).unwrap();
+    let sweep = std::fs::read_to_string(root.join("docs/tutorial/web-sweep.toml")).unwrap();
+    assert!(
+        blocks.contains(&web.as_str()),
+        "README.md does not show docs/tutorial/web.toml"
+    );
+    let table = blocks
+        .iter()
+        .find(|b| b.starts_with("[sweep]"))
+        .expect("README.md shows a [sweep] table");
+    assert_eq!(sweep, format!("{web}\n{table}"));
+    let sc = scenario::load(&root.join("docs/tutorial/web-sweep.toml")).unwrap();
+    assert_eq!(sc.name, "web");
+    assert_eq!(sc.sweep.unwrap().points.len(), 6);
+    assert_eq!(sc.policies.len(), 3);
+}
+
+/// A results folder reused by a run without a sweep keeps no chart of the earlier sweep.
+#[test]
+fn a_reused_folder_keeps_no_stale_sweep_chart() {
+    let dir = temp("reused");
+    let out = dir.join("out");
+    for (name, text) in [
+        ("sweep.toml", format!("{BASE}{SWEEP}")),
+        ("plain.toml", BASE.to_string()),
+    ] {
+        let sc = dir.join(name);
+        std::fs::write(&sc, text).unwrap();
+        let o = Command::new(BIN)
+            .args([
+                "run",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let sweeps = std::fs::read_dir(out.join("plots"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("sweep_")
+            })
+            .count();
+        // Three swept keys, SVG and PNG each; then none.
+        assert_eq!(sweeps, if name == "sweep.toml" { 6 } else { 0 }, "{name}");
+    }
+}

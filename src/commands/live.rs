@@ -132,7 +132,7 @@ fn build_image(args: &ImageArgs) -> Result<i32, Error> {
         let engine = Engine::connect().await?;
         image::build(&engine, &binary, DEFAULT_IMAGE).await
     })?;
-    println!(
+    outln!(
         "built {} ({}) from {} ({})",
         built.tag,
         built.id,
@@ -155,14 +155,14 @@ fn cleanup(args: &PlanArgs) -> Result<i32, Error> {
         Ok::<_, Error>(list)
     })?;
     for c in &removed {
-        println!(
+        outln!(
             "removed {} (run {}, {})",
             c.name,
             c.labels.get(LABEL_RUN).map_or("?", String::as_str),
             c.state
         );
     }
-    println!("removed {} container(s)", removed.len());
+    outln!("removed {} container(s)", removed.len());
     Ok(0)
 }
 
@@ -240,7 +240,7 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
         None => None,
     };
     if args.dry_run {
-        println!(
+        outln!(
             "dry run: {} ({} steps, {} s of plan time, {} s of wall time at speed-up {speedup}); image {}; nothing is started",
             path.display(),
             plan.spans().count(),
@@ -249,11 +249,11 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
             args.image
         );
         for line in executor::dry_run(&plan, speedup, wall(args.lead)) {
-            println!("{line}");
+            outln!("{line}");
         }
         if let (Some(sc), Some(sim)) = (&sc, &sim) {
             let n: u64 = sim.timeline.iter().map(|r| r.arrivals).sum();
-            println!(
+            outln!(
                 "load: replay {n} requests of {} ({} balancer, {} s on average per request in plan time), and write live-timeline.csv and sim-vs-live.csv",
                 sc.path.display(),
                 sc.cluster.balancer.name(),
@@ -280,7 +280,7 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
     let (report, measured) = runtime()?.block_on(async {
         let signal = crate::live::shutdown_signal()?;
         let engine = Engine::connect().await?;
-        println!(
+        outln!(
             "run {run_id}: {} ({} steps, {} s of plan time at speed-up {speedup}), image {}, Docker engine {} (API {})",
             path.display(),
             plan.spans().count(),
@@ -320,7 +320,7 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
         let report = report?;
         Ok((report, measured?))
     })?;
-    print_steps(&report);
+    print_steps(&report)?;
     let ending = if report.kept.is_empty() {
         "removed every container of the run".to_string()
     } else {
@@ -330,9 +330,10 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
             report.kept.join(", ")
         )
     };
-    println!(
+    outln!(
         "created {} container(s), replaced {} that died; {ending}",
-        report.created, report.replaced
+        report.created,
+        report.replaced
     );
     if let Some(sig) = report.interrupted {
         eprintln!("interrupted by {sig} before the end of the plan; no results written");
@@ -355,8 +356,8 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
             &compare::live_timeline_csv(&rows),
         )?;
         output::write_atomic(&out.join("sim-vs-live.csv"), &compare::comparison_csv(&cmp))?;
-        print_comparison(&cmp, &measured);
-        println!(
+        print_comparison(&cmp, &measured)?;
+        outln!(
             "results in {} (live-timeline.csv, sim-vs-live.csv)",
             out.display()
         );
@@ -364,10 +365,15 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-fn print_steps(report: &executor::ExecReport) {
-    println!(
+fn print_steps(report: &executor::ExecReport) -> Result<(), Error> {
+    outln!(
         "{:>10} {:>9} {:>14} {:>8} {:>10} {:>10}",
-        "time_s", "replicas", "ready_at_step", "lag_s", "min_ready", "max_ready"
+        "time_s",
+        "replicas",
+        "ready_at_step",
+        "lag_s",
+        "min_ready",
+        "max_ready"
     );
     for s in &report.steps {
         let (lag, lo, hi) = match s.lag_s {
@@ -378,11 +384,14 @@ fn print_steps(report: &executor::ExecReport) {
             ),
             None => ("never".into(), "-".into(), "-".into()),
         };
-        println!(
+        outln!(
             "{:>10} {:>9} {:>14} {lag:>8} {lo:>10} {hi:>10}",
-            s.time_s, s.replicas, s.ready_at_step
+            s.time_s,
+            s.replicas,
+            s.ready_at_step
         );
     }
+    Ok(())
 }
 
 fn ms(x: f64) -> String {
@@ -401,8 +410,8 @@ fn pct(x: f64) -> String {
     }
 }
 
-fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) {
-    println!(
+fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) -> Result<(), Error> {
+    outln!(
         "{:>8} {:>6} {:>6} {:>6} {:>7} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}",
         "time_s",
         "plan",
@@ -417,9 +426,20 @@ fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) {
         "live p95",
         "diff"
     );
-    println!(
+    outln!(
         "{:>8} {:>6} {:>6} {:>6} {:>7} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}",
-        "", "repl.", "repl.", "repl.", "arriv.", "arriv.", "ms", "ms", "", "ms", "ms", ""
+        "",
+        "repl.",
+        "repl.",
+        "repl.",
+        "arriv.",
+        "arriv.",
+        "ms",
+        "ms",
+        "",
+        "ms",
+        "ms",
+        ""
     );
     for r in rows {
         let t = if r.scope == "overall" {
@@ -427,7 +447,7 @@ fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) {
         } else {
             format!("{}", r.time_s)
         };
-        println!(
+        outln!(
             "{t:>8} {:>6.2} {:>6.2} {:>6.2} {:>7} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}",
             r.plan_replicas,
             r.sim_replicas,
@@ -443,7 +463,7 @@ fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) {
         );
     }
     let g = &m.generator;
-    println!(
+    outln!(
         "load generator: sent {} requests, {} more than {} ms late (largest delay {:.1} ms, mean {:.2} ms of wall time)",
         g.sent,
         g.late,
@@ -470,6 +490,7 @@ fn print_comparison(rows: &[compare::CompareRow], m: &replay::Measured) {
             m.unfinished
         );
     }
+    Ok(())
 }
 
 /// `r<unix seconds>-<process id>`: unique on one machine.

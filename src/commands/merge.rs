@@ -1,14 +1,16 @@
-//! `autoscale-sim merge DIR... --out DIR`: joins the result folders of the shards of a sweep
-//! (`run --shard I/N`) into the files an unsplit run writes.
+//! `autoscale-sim merge DIR... [--out DIR]`: joins the result folders of the shards of a sweep
+//! (`run --shard I/N`) into the files an unsplit run writes (by default in
+//! `output/<scenario name>/`, where an unsplit run writes them).
 //!
 //! Each shard ran a contiguous block of the sweep's points and wrote its rows point-major, so
 //! the merged CSVs are the shards' CSVs concatenated in shard order (one header). Then
 //! `plan.csv`, the plots and the reports are derived from the merged CSVs, as `run` derives
 //! them.
 
-use super::run::{SHARD_FILE, finish_results};
+use super::run::{SHARD_FILE, default_out, finish_results};
 use crate::error::{Error, InputError};
 use crate::output::{self, results::SCENARIO_COPY};
+use crate::scenario;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim merge`.
@@ -17,9 +19,9 @@ pub struct MergeArgs {
     /// The shards' result folders, in any order.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Where to write the merged results.
+    /// Where to write the merged results [default: output/<scenario name>/].
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
 }
 
 /// The CSV files a shard writes, merged by concatenation.
@@ -103,8 +105,15 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
             );
         }
     }
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Error::io(format!("cannot create {}", args.out.display()), e))?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => {
+            let name = scenario::load_recorded(&shards[0].2.join(SCENARIO_COPY))?.name;
+            default_out(&name, None)
+        }
+    };
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
     for name in CSVS {
         let mut merged = String::new();
         let mut header: Option<String> = None;
@@ -130,10 +139,10 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
             }
             merged.push_str(body);
         }
-        output::write_atomic(&args.out.join(name), merged.as_bytes())?;
+        output::write_atomic(&out.join(name), merged.as_bytes())?;
     }
-    output::write_atomic(&args.out.join(SCENARIO_COPY), scenario.as_bytes())?;
-    finish_results(&args.out)?;
-    println!("merged {n} shards into {}", args.out.display());
+    output::write_atomic(&out.join(SCENARIO_COPY), scenario.as_bytes())?;
+    finish_results(&out)?;
+    outln!("merged {n} shards into {}", out.display());
     Ok(0)
 }

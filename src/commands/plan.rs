@@ -44,7 +44,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     }
     let result = experiment::simulate(&sc, 0, 0)?;
     output::write_atomic(&args.out, &out_csv::plan_csv(&result.plan()))?;
-    println!(
+    outln!(
         "plan of {} ({} intervals of {} s) written to {}",
         args.policy,
         result.timeline.len(),

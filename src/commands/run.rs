@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Output folder [default: output/<scenario name>/].
+    /// Output folder [default: output/<scenario name>/, and output/<scenario name>/shard-I-of-N/
+    /// with --shard].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Overrides the scenario's seed.
@@ -56,6 +57,11 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let sc = scenario::load(&args.scenario)?;
+    if !args.quiet {
+        for w in scenario::warnings::warnings(&sc) {
+            eprintln!("warning: {w}");
+        }
+    }
     let opts = RunOptions {
         seed: args.seed,
         replications: args.replications,
@@ -68,8 +74,11 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(&exp.scenario.name));
+        .unwrap_or_else(|| default_out(&exp.scenario.name, args.shard));
     write_outputs(&exp, &out)?;
+    if args.quiet {
+        return Ok(0);
+    }
     let mut notes: Vec<&String> = exp.runs.iter().flat_map(|r| &r.notes).collect();
     notes.sort();
     notes.dedup();
@@ -83,11 +92,21 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
             exp.scenario.duration.as_secs_f64()
         );
     }
-    if !args.quiet {
-        print!("{}", table::comparison(&exp));
-        println!("results in {}", out.display());
-    }
+    super::print(&table::comparison(&exp))?;
+    outln!("results in {}", out.display());
     Ok(0)
+}
+
+/// The results folder when `--out` is not given: `output/<name>/`, and for one shard of a
+/// sweep its own folder inside it, `output/<name>/shard-I-of-N/`, so that shards run side by
+/// side never write over each other and `merge` (which writes `output/<name>/` by default)
+/// finds them next to where it writes.
+pub fn default_out(name: &str, shard: Option<(usize, usize)>) -> PathBuf {
+    let dir = Path::new("output").join(name);
+    match shard {
+        Some((i, n)) => dir.join(format!("shard-{i}-of-{n}")),
+        None => dir,
+    }
 }
 
 /// Writes the CSV files of an experiment into `dir` (created if needed).
@@ -149,6 +168,25 @@ pub fn finish_results(dir: &Path) -> Result<(), Error> {
         Some(plan) => output::write_atomic(&dir.join("plan.csv"), &out_csv::plan_csv(&plan))?,
         None => remove_stale(&dir.join("plan.csv"))?,
     }
+    remove_stale_charts(dir)?;
     report::write(&results)?;
+    Ok(())
+}
+
+/// Removes the per-sweep-key charts (`plots/sweep_K.svg`, `.png`) an earlier run left in a
+/// reused folder: the report draws those the current results have, so none is left over from
+/// another sweep (or from a sweep when this run has none).
+fn remove_stale_charts(dir: &Path) -> Result<(), Error> {
+    let plots = dir.join("plots");
+    let Ok(entries) = std::fs::read_dir(&plots) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("sweep_") && (name.ends_with(".svg") || name.ends_with(".png")) {
+            remove_stale(&entry.path())?;
+        }
+    }
     Ok(())
 }

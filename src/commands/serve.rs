@@ -73,7 +73,7 @@ pub fn run(args: &ServeArgs) -> Result<i32, Error> {
         let local = listener
             .local_addr()
             .map_err(|e| Error::io("cannot read the listening address", e))?;
-        println!(
+        outln!(
             "serving on http://{local}/ ({}, concurrency {}); /healthz, /metrics",
             config.service.describe(),
             config.concurrency

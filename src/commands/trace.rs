@@ -170,7 +170,7 @@ fn run_inspect(a: &InspectArgs) -> Result<i32, Error> {
     } else {
         inspect::render_text(&stats)
     };
-    print_stdout(&text)?;
+    super::print(&text)?;
     Ok(EXIT_OK)
 }
 
@@ -226,17 +226,6 @@ fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
         sc.seed
     );
     Ok(EXIT_OK)
-}
-
-/// Prints to standard output; a closed pipe (`| head`) is not an error.
-fn print_stdout(text: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("cannot write to standard output", e))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Writes `path` through `f` into a temporary file in the same folder, renamed into place only

@@ -24,9 +24,9 @@ pub fn run(args: &ValidateArgs) -> Result<i32, Error> {
             args.threads.map(usize::from),
         )?);
     }
-    print!("{}", validate::table(&results));
+    super::print(&validate::table(&results))?;
     let off = results.iter().filter(|r| !r.passed()).count();
-    println!(
+    outln!(
         "{} of {} cases agree with theory (99.9% confidence intervals over {} replications)",
         results.len() - off,
         results.len(),

@@ -223,7 +223,7 @@ impl Results {
     /// Reads the results in `dir` (written by `autoscale-sim run`).
     pub fn load(dir: &Path) -> Result<Results, Error> {
         let scenario_path = dir.join(SCENARIO_COPY);
-        let scenario = scenario::load(&scenario_path)?;
+        let scenario = scenario::load_recorded(&scenario_path)?;
         let sw = scenario.sweep.as_ref();
         let mut policies: Vec<PolicyRow> = read_csv(&dir.join("policies.csv"), sw)?;
         policies.sort_by_key(|p| (p.point, p.rank));

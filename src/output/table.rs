@@ -1,4 +1,5 @@
-//! The comparison table `run` prints: policies in rank order with the objective's 95% CI.
+//! The comparison table `run` prints: policies in rank order with the objective's 95% CI, and a
+//! legend saying what the objective is, in which unit, and what ± means.
 
 use crate::experiment::Experiment;
 use std::fmt::Write;
@@ -15,10 +16,10 @@ fn fmt_ci(mean: f64, ci: f64) -> String {
 pub fn comparison(exp: &Experiment) -> String {
     let sc = &exp.scenario;
     let mut out = format!(
-        "{}: {} policies x {} replications, {} s simulated, seed {}{}\n",
+        "{}: {} × {}, {} s simulated, seed {}{}\n",
         sc.name,
-        sc.policies.len(),
-        sc.replications,
+        count(sc.policies.len(), "policy", "policies"),
+        count(sc.replications as usize, "replication", "replications"),
         sc.duration.as_secs_f64(),
         sc.seed,
         match (exp.sweep_keys.is_empty(), exp.shard) {
@@ -39,6 +40,38 @@ pub fn comparison(exp: &Experiment) -> String {
             let _ = writeln!(out, "\n{}", values.join(", "));
         }
         out.push_str(&point_table(exp, pt.index));
+    }
+    out.push_str(&legend(exp));
+    out
+}
+
+/// `1 policy`, `3 policies`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the columns mean: the objective and its unit, and ± (when there is one).
+fn legend(exp: &Experiment) -> String {
+    let cost = &exp.scenario.cost;
+    let mut out = format!(
+        "objective: replica cost + SLO penalties, lower is better, in the unit of the [cost] prices ({} per container-hour, {} per violating request)",
+        cost.replica_hour, cost.violation_penalty
+    );
+    if cost.start_cost > 0.0 || cost.stop_cost > 0.0 {
+        out.push_str(", with start and stop costs");
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "vs {}: the policy's objective minus the baseline's, paired by replication",
+        exp.baseline
+    );
+    if exp.scenario.replications > 1 {
+        let _ = writeln!(
+            out,
+            "±: half-width of the 95% confidence interval over the {} replications",
+            exp.scenario.replications
+        );
     }
     out
 }

@@ -7,7 +7,9 @@
 //! input.
 
 pub mod source;
+pub mod suggest;
 pub mod sweep;
+pub mod warnings;
 
 use crate::autoscaler::{PolicyContext, PolicySpec, registry};
 use crate::cluster::service::ServiceSpec;
@@ -174,8 +176,24 @@ pub const DEFAULT_VIOLATION_PENALTY: f64 = 0.0001;
 /// Default `cluster.max_replicas`.
 pub const DEFAULT_MAX_REPLICAS: u32 = 1000;
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file, and checks that the trace it names can be opened.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    let text = read(path)?;
+    parse(path, &text)
+}
+
+/// Reads and validates the copy of a scenario that a results folder keeps (`scenario.toml`),
+/// without opening the files it names: their paths are relative to the original scenario's
+/// folder, not to the copy's.
+pub fn load_recorded(path: &Path) -> Result<Scenario, InputError> {
+    let text = read(path)?;
+    let mut src = Source::new(path, &text);
+    src.check_files = false;
+    parse_source(&src)
+}
+
+/// The text of a scenario file.
+fn read(path: &Path) -> Result<String, InputError> {
     let bytes = std::fs::read(path).map_err(|e| {
         let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         InputError::new(format!(
@@ -193,24 +211,29 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
             .in_file(path)
             .at(line, col)
     })?;
-    parse(path, text)
+    Ok(text.to_string())
 }
 
-/// Validates scenario `text`, attributing errors to `path`.
+/// Validates scenario `text`, attributing errors to `path` (trace paths are relative to its
+/// folder, and must open).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, InputError> {
-    let src = Source::new(path, text);
-    let mut raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    parse_source(&Source::new(path, text))
+}
+
+fn parse_source(src: &Source) -> Result<Scenario, InputError> {
+    let mut raw: RawScenario = toml::from_str(src.text).map_err(|e| src.toml_error(&e))?;
     let sweep_table = raw.sweep.take();
-    let mut scenario = validate(&src, raw)?;
+    let mut scenario = validate(src, raw)?;
     if let Some(t) = &sweep_table {
-        scenario.sweep = Some(sweep::expand(&src, t)?);
+        scenario.sweep = Some(sweep::expand(src, t)?);
     }
     Ok(scenario)
 }
 
 /// Validates one point of a sweep (a scenario without `[sweep]`).
-fn parse_single(path: &Path, text: &str) -> Result<Scenario, InputError> {
-    let src = Source::new(path, text);
+fn parse_single(path: &Path, text: &str, check_files: bool) -> Result<Scenario, InputError> {
+    let mut src = Source::new(path, text);
+    src.check_files = check_files;
     let raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     validate(&src, raw)
 }
@@ -355,6 +378,43 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     })
 }
 
+/// For an unknown key in `[workload]` or `[service]`: the table's kind as a message names it
+/// (`type = "poisson"`) and the keys that kind takes, read from the scenario's text. `None`
+/// for other tables, or when the kind is missing or unknown (then every key of the table is
+/// listed).
+fn keys_of_kind(text: &str, table: &str) -> Option<(String, Vec<&'static str>)> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let section = doc.get(table)?.as_table()?;
+    let (field, keys) = match table {
+        "workload" => ("type", workload_keys(section.get("type")?.as_str()?)?),
+        "service" => (
+            "distribution",
+            service_keys(section.get("distribution")?.as_str()?)?,
+        ),
+        _ => return None,
+    };
+    let kind = section.get(field)?.as_str()?;
+    let mut all = vec![field];
+    all.extend_from_slice(keys);
+    Some((format!("{field} = \"{kind}\""), all))
+}
+
+/// The keys each service distribution takes (besides `distribution`).
+fn service_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "exponential" | "deterministic" => &["mean"],
+        "lognormal" | "gamma" => &["mean", "cv"],
+        "uniform" => &["min", "max", "mean", "cv"],
+        _ => return None,
+    })
+}
+
+/// The workload types, as messages list them.
+const WORKLOAD_TYPES: &str = "\"poisson\", \"diurnal\", \"step\", \"spike\", \"mmpp\" or \"trace\"";
+/// The service distributions, as messages list them.
+const DISTRIBUTIONS: &str =
+    "\"exponential\", \"deterministic\", \"lognormal\", \"gamma\" or \"uniform\"";
+
 /// The keys each workload type takes (besides `type`).
 fn workload_keys(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
@@ -378,7 +438,8 @@ fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, Inpu
             w.kind.span(),
             "workload.type",
             format!(
-                "unknown workload type \"{kind}\": expected \"poisson\", \"diurnal\", \"step\", \"spike\", \"mmpp\" or \"trace\""
+                "unknown workload type \"{kind}\": {}expected {WORKLOAD_TYPES}",
+                suggest::hint_value(kind, &suggest::quoted(WORKLOAD_TYPES))
             ),
         ));
     };
@@ -581,14 +642,32 @@ fn validate_trace(
     }
     let base = src.path.parent().unwrap_or(Path::new(""));
     let resolved = base.join(path.get_ref());
+    if src.check_files
+        && let Err(e) = std::fs::File::open(&resolved)
+    {
+        let shown = std::path::absolute(&resolved).unwrap_or_else(|_| resolved.clone());
+        let folder = std::env::current_dir()
+            .map(|cwd| cwd.join(base))
+            .unwrap_or_else(|_| base.to_path_buf());
+        return Err(src.error(
+            path.span(),
+            "workload.path",
+            format!(
+                "cannot open the trace file {}: {e}; a path in a scenario is relative to the scenario's own folder ({})",
+                shown.display(),
+                folder.display()
+            ),
+        ));
+    }
     let format = w.format.as_ref().ok_or_else(|| missing("format"))?;
     let fmt = TraceFormat::parse(format.get_ref()).ok_or_else(|| {
         src.error(
             format.span(),
             "workload.format",
             format!(
-                "unknown trace format \"{}\": expected {}",
+                "unknown trace format \"{}\": {}expected {}",
                 format.get_ref(),
+                suggest::hint_value(format.get_ref(), &suggest::quoted(TraceFormat::NAMES)),
                 TraceFormat::NAMES
             ),
         )
@@ -695,11 +774,30 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
     let cv_span = raw.cv.as_ref().map(|c| c.span());
     let min_span = raw.min.as_ref().map(|c| c.span());
     let max_span = raw.max.as_ref().map(|c| c.span());
+    if let Some(allowed) = service_keys(kind) {
+        let given = [
+            ("mean", raw.mean.as_ref().map(|m| m.span())),
+            ("cv", cv_span.clone()),
+            ("min", min_span.clone()),
+            ("max", max_span.clone()),
+        ];
+        for (key, span) in given {
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
+                return Err(src.error(
+                    span,
+                    &format!("service.{key}"),
+                    format!(
+                        "`{key}` does not apply to service distribution \"{kind}\", which takes {}",
+                        suggest::list(allowed, "and")
+                    ),
+                ));
+            }
+        }
+    }
     Ok(match kind {
         "exponential" | "deterministic" => {
-            reject("cv", cv_span)?;
-            reject("min", min_span)?;
-            reject("max", max_span)?;
             let mean = mean()?;
             if kind == "exponential" {
                 ServiceSpec::Exponential { mean }
@@ -708,8 +806,6 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
             }
         }
         "lognormal" | "gamma" => {
-            reject("min", min_span)?;
-            reject("max", max_span)?;
             let mean = mean()?;
             let cv = raw
                 .cv
@@ -777,7 +873,8 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
                 raw.distribution.span(),
                 "service.distribution",
                 format!(
-                    "unknown service distribution \"{other}\": expected \"exponential\", \"deterministic\", \"lognormal\", \"gamma\" or \"uniform\""
+                    "unknown service distribution \"{other}\": {}expected {DISTRIBUTIONS}",
+                    suggest::hint_value(other, &suggest::quoted(DISTRIBUTIONS))
                 ),
             ));
         }
@@ -802,8 +899,9 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
                 b.span(),
                 "cluster.load_balancer",
                 format!(
-                    "unknown load balancer \"{}\": expected {}",
+                    "unknown load balancer \"{}\": {}expected {}",
                     b.get_ref(),
+                    suggest::hint_value(b.get_ref(), &suggest::quoted(Balancer::NAMES)),
                     Balancer::NAMES
                 ),
             )

@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub struct Source<'a> {
     pub path: PathBuf,
     pub text: &'a str,
+    /// Whether validation checks that the files the scenario names (traces) can be opened:
+    /// true for a scenario about to run, false for the copy a results folder keeps.
+    pub check_files: bool,
 }
 
 impl<'a> Source<'a> {
@@ -23,6 +26,7 @@ impl<'a> Source<'a> {
         Source {
             path: path.to_path_buf(),
             text,
+            check_files: true,
         }
     }
 
@@ -44,8 +48,13 @@ impl<'a> Source<'a> {
     }
 
     /// Turns a TOML syntax or type error into an [`InputError`] with the line, column and key.
+    /// An unknown key lists the keys valid at that place and suggests the closest.
     pub fn toml_error(&self, e: &toml::de::Error) -> InputError {
-        let mut err = InputError::new(e.message().trim().to_string()).in_file(&self.path);
+        let message = match unknown_key_message(self.text, e) {
+            Some(m) => m,
+            None => e.message().trim().to_string(),
+        };
+        let mut err = InputError::new(message).in_file(&self.path);
         if let Some(span) = e.span() {
             let (line, col) = line_col(self.text, span.start);
             err = err.at(line, col);
@@ -84,6 +93,37 @@ pub fn positive_duration(
         Some(v) => Ok(Some(v.get_ref().0)),
         None => Ok(None),
     }
+}
+
+/// The message for serde's "unknown field `x`, expected one of `a`, `b`" (None for any other
+/// error): the table the key is in, the closest valid key, and the keys valid there. For a
+/// workload or service table the keys are those of its `type` or `distribution`, not every key
+/// any type takes.
+fn unknown_key_message(text: &str, e: &toml::de::Error) -> Option<String> {
+    let msg = e.message();
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    // Serde quotes every expected field in backticks: `a`, `b` or `c`.
+    let mut valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let place = e
+        .span()
+        .and_then(|span| key_at(text, span.start))
+        .and_then(|k| k.rsplit_once('.').map(|(table, _)| table.to_string()));
+    let mut what = match &place {
+        Some(t) => format!("`[{t}]`"),
+        None => "the top level of a scenario".to_string(),
+    };
+    if let Some(table) = &place
+        && let Some((kind, keys)) = super::keys_of_kind(text, table)
+    {
+        valid.retain(|k| keys.contains(k));
+        what = format!("`[{table}]` with {kind}");
+    }
+    Some(format!(
+        "unknown key `{field}`: {}{what} takes {}",
+        super::suggest::hint(field, &valid),
+        super::suggest::list(&valid, "and")
+    ))
 }
 
 /// The dotted key whose value sits at byte `offset`, from the nearest table header above it and

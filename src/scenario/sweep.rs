@@ -140,23 +140,24 @@ pub fn expand(src: &Source, sweep: &Spanned<Table>) -> Result<Sweep, InputError>
                 format!("cannot apply the sweep: {e}"),
             )
         })?;
-        let scenario = super::parse_single(Path::new(&src.path), &text).map_err(|e| {
-            let key = e.key.clone().unwrap_or_default();
-            let culprit = params
-                .iter()
-                .find(|(k, _)| key.ends_with(k.rsplit('.').next().unwrap_or(k)))
-                .map_or_else(|| params[0].0.clone(), |(k, _)| k.clone());
-            let values: Vec<String> = params
-                .iter()
-                .enumerate()
-                .map(|(i, (k, v))| format!("{k} = {}", v[choice[i]]))
-                .collect();
-            src.error(
-                key_span(src, sweep, &culprit),
-                &format!("sweep.{culprit}"),
-                format!("at the sweep point {}: {}", values.join(", "), e.message),
-            )
-        })?;
+        let scenario =
+            super::parse_single(Path::new(&src.path), &text, src.check_files).map_err(|e| {
+                let key = e.key.clone().unwrap_or_default();
+                let culprit = params
+                    .iter()
+                    .find(|(k, _)| key.ends_with(k.rsplit('.').next().unwrap_or(k)))
+                    .map_or_else(|| params[0].0.clone(), |(k, _)| k.clone());
+                let values: Vec<String> = params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, v))| format!("{k} = {}", v[choice[i]]))
+                    .collect();
+                src.error(
+                    key_span(src, sweep, &culprit),
+                    &format!("sweep.{culprit}"),
+                    format!("at the sweep point {}: {}", values.join(", "), e.message),
+                )
+            })?;
         points.push(SweepPoint {
             labels: params
                 .iter()

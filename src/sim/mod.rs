@@ -114,7 +114,8 @@ pub fn run(input: RunInput<'_>) -> Result<RunResult, Error> {
     let workload_ended_at = sim
         .source_done
         .then_some(SimTime(sim.last_arrival))
-        .filter(|t| t.0 < sim.end);
+        .filter(|t| t.0 < sim.end)
+        .filter(|_| sim.source.covered_until().is_none_or(|c| c.0 < sim.end));
     Ok(RunResult {
         notes: sim.source.notes(),
         initial_replicas: initial,
@@ -255,6 +256,7 @@ impl<'a> Sim<'a> {
             }
         }
         if self.source_done
+            && self.source.covered_until().is_none_or(|c| c.0 < self.end)
             && let WorkloadSpec::Trace(t) = &self.sc.workload
             && t.on_end == TraceEnd::Error
         {

@@ -30,6 +30,14 @@ pub trait ArrivalSource: Send {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Once [`fill`](Self::fill) has returned 0: the simulated time up to which the input
+    /// covered, when the source knows it. For a trace, the end of its replayed window: the end
+    /// of its last bin, or one mean inter-arrival gap after its last arrival. `None` for
+    /// sources that do not end on their own.
+    fn covered_until(&self) -> Option<SimTime> {
+        None
+    }
 }
 
 /// A validated workload of a scenario.

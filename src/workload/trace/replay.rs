@@ -296,6 +296,10 @@ impl<R: RecordReader> ArrivalSource for Replay<R> {
         Ok(n)
     }
 
+    fn covered_until(&self) -> Option<SimTime> {
+        (self.phase == Phase::Finished).then(|| self.sim_time(self.pass_length()))
+    }
+
     fn notes(&self) -> Vec<String> {
         self.first_pass_skipped
             .unwrap_or_else(|| self.reader.skipped())
