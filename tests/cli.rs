@@ -415,8 +415,11 @@ fn misspelled_keys_suggest_the_fix_and_list_the_keys_of_that_place() {
         (
             "policy",
             GOOD.replace("replicas = 5", "replica = 5"),
-            &["unknown key `replica`: did you mean `replicas`?"],
-            &[],
+            &[
+                "`policy.five.replica`: `replica` does not apply to policy \"five\" of type \"static\"",
+                "which takes: replicas, period (did you mean `replicas`?)",
+            ],
+            &["target_utilization"],
         ),
     ];
     for (what, text, expected, absent) in cases {
