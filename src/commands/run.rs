@@ -55,6 +55,9 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    if crate::serverless::is_serverless_file(&args.scenario) {
+        return crate::serverless::run(&serverless_request(args));
+    }
     let sc = scenario::load(&args.scenario)?;
     let opts = RunOptions {
         seed: args.seed,
@@ -88,6 +91,20 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         println!("results in {}", out.display());
     }
     Ok(0)
+}
+
+/// The serverless run of `args` (a scenario with a `[platform]` table).
+fn serverless_request(args: &RunArgs) -> crate::serverless::RunRequest {
+    crate::serverless::RunRequest {
+        scenario: args.scenario.clone(),
+        out: args.out.clone(),
+        seed: args.seed,
+        replications: args.replications,
+        policies: args.policies.clone(),
+        threads: args.threads.map(usize::from),
+        quiet: args.quiet,
+        shard: args.shard,
+    }
 }
 
 /// Writes the CSV files of an experiment into `dir` (created if needed).

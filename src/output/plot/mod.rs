@@ -5,6 +5,7 @@
 //! with plotters' `ab_glyph` renderer, so no system fonts are needed. Each chart has a title,
 //! axis labels with units, and a legend.
 
+pub mod coldstart_memory;
 mod cost;
 mod latency;
 mod pareto;
