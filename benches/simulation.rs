@@ -4,8 +4,8 @@
 //! histograms and timeline included. The whole-command figure (20 million requests, CSVs
 //! written) is measured with the command in BENCHMARKS.md.
 
+use autoscale_sim::experiment;
 use autoscale_sim::scenario;
-use autoscale_sim::sim;
 use autoscale_sim::time::SimDuration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::Path;
@@ -15,12 +15,12 @@ fn reference_model(c: &mut Criterion) {
     let mut sc = scenario::load(&path).expect("the benchmark scenario is valid");
     // 2 million requests per iteration: 576/s for 3,472 s.
     sc.duration = SimDuration::from_secs(3472);
-    let requests = sim::simulate(&sc, 0, 0).unwrap().summary.requests;
+    let requests = experiment::simulate(&sc, 0, 0).unwrap().summary.requests;
     let mut g = c.benchmark_group("simulation");
     g.sample_size(10);
     g.throughput(Throughput::Elements(requests));
     g.bench_function("mm64_load_0.9_shared_queue", |b| {
-        b.iter(|| sim::simulate(&sc, 0, 0).unwrap())
+        b.iter(|| experiment::simulate(&sc, 0, 0).unwrap())
     });
     g.finish();
 }
@@ -38,10 +38,10 @@ fn balancers(c: &mut Criterion) {
         let mut sc = base.clone();
         sc.duration = SimDuration::from_secs(868);
         sc.cluster.balancer = b;
-        let requests = sim::simulate(&sc, 0, 0).unwrap().summary.requests;
+        let requests = experiment::simulate(&sc, 0, 0).unwrap().summary.requests;
         g.throughput(Throughput::Elements(requests));
         g.bench_function(b.name(), |bench| {
-            bench.iter(|| sim::simulate(&sc, 0, 0).unwrap())
+            bench.iter(|| experiment::simulate(&sc, 0, 0).unwrap())
         });
     }
     g.finish();

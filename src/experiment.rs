@@ -5,10 +5,12 @@
 //! collected in (policy, replication) order, so the outcome is the same whatever the number of
 //! threads.
 
+use crate::autoscaler::Autoscaler;
 use crate::error::{Error, InputError};
 use crate::metrics::mean_ci95;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
+use crate::{rng, workload};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -243,8 +245,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
         let runs = pool.install(|| {
             jobs.par_iter()
                 .map(|&(k, p, r)| {
-                    let mut run =
-                        sim::simulate_reporting(&points[k].scenario, p, r, Some(&simulated))?;
+                    let mut run = simulate_reporting(&points[k].scenario, p, r, Some(&simulated))?;
                     run.point = points[k].index;
                     Ok(run)
                 })
@@ -275,6 +276,67 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
         policies,
         baseline,
         shard: opts.shard,
+    })
+}
+
+/// Policy number `policy` of `scenario`, built for `replication`: its name, the policy, and
+/// its initial replicas.
+pub fn build_policy(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+) -> Result<(String, Box<dyn Autoscaler>, u32), Error> {
+    let def = scenario
+        .policies
+        .get(policy)
+        .ok_or_else(|| Error::Other(format!("no policy number {policy} in the scenario")))?;
+    let built = def.spec.build(&crate::autoscaler::config::BuildContext {
+        scenario,
+        replication,
+    })?;
+    Ok((def.name.clone(), built, initial_replicas(scenario, policy)))
+}
+
+/// The replicas ready at time 0 in a run of policy number `policy`: `cluster.initial_replicas`,
+/// else the policy's own default, within the scenario's bounds.
+pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
+    let ctx = crate::autoscaler::config::PolicyContext::of(scenario);
+    let own = scenario
+        .policies
+        .get(policy)
+        .map_or(scenario.cluster.min_replicas, |d| {
+            d.spec.default_initial_replicas(&ctx)
+        });
+    crate::autoscaler::planning::initial_replicas(scenario, own)
+}
+
+/// Simulates policy number `policy` of `scenario` in replication `replication`, on the
+/// scenario's workload: one run of an experiment.
+pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, Error> {
+    simulate_reporting(scenario, policy, replication, None)
+}
+
+/// Like [`simulate`], adding the simulated nanoseconds of each completed interval to
+/// `progress`.
+fn simulate_reporting(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+) -> Result<RunResult, Error> {
+    let (policy_name, policy, initial_replicas) = build_policy(scenario, policy, replication)?;
+    let arrivals = workload::open(
+        &scenario.workload,
+        rng::stream(scenario.seed, replication, rng::ARRIVALS),
+    )?;
+    sim::run(sim::RunInput {
+        scenario,
+        replication,
+        policy_name,
+        policy,
+        initial_replicas,
+        arrivals,
+        progress,
     })
 }
 

@@ -3,9 +3,10 @@
 //! constant load. Each expectation is derived from
 //! the policy's documented rules and says where its bound comes from.
 
+use autoscale_sim::experiment;
 use autoscale_sim::metrics::TimelineRow;
 use autoscale_sim::scenario::{self, Scenario};
-use autoscale_sim::sim::{self, RunResult};
+use autoscale_sim::sim::RunResult;
 use std::path::Path;
 
 fn parse(text: &str) -> Scenario {
@@ -20,7 +21,7 @@ fn run(sc: &Scenario, name: &str) -> RunResult {
         .iter()
         .position(|p| p.name == name)
         .expect("a policy of the scenario");
-    sim::simulate(sc, i, 0).expect("the run succeeds")
+    experiment::simulate(sc, i, 0).expect("the run succeeds")
 }
 
 /// The rows whose interval ends in `[from, to)` seconds (their values are at the end).

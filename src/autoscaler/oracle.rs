@@ -219,7 +219,7 @@ type = "oracle"
         let sc = crate::scenario::parse(Path::new("t.toml"), STEP).unwrap();
         let rates = true_rates(&sc, 0, SimDuration::from_secs(60)).unwrap();
         assert_eq!(rates.len(), 20);
-        let run = crate::sim::simulate(&sc, 0, 0).unwrap();
+        let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
         for (r, row) in rates.iter().zip(&run.timeline) {
             assert_eq!((r * 60.0).round() as u64, row.arrivals);
         }
@@ -245,7 +245,7 @@ type = "oracle"
         // rises (step 5, at 5 min), not before, and comes back down at step 12.
         assert!(plan[3] < 10 && plan[4] > 20 && plan[10] > 20, "{plan:?}");
         assert!(plan[11] < 10, "{plan:?}");
-        let run = crate::sim::simulate(&sc, 0, 0).unwrap();
+        let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
         // Row t holds the count at the end of step t, that is, through step t + 1.
         let ready: Vec<u32> = run.timeline[..19]
             .iter()

@@ -1,52 +1,14 @@
-//! The modelled cluster: containers, their lifecycle, load balancing and service times.
-//!
-//! The state machine and the request path are in [`crate::sim`]; this module holds their
-//! validated parameters and the service-time distributions.
+//! The modelled cluster: its validated parameters ([`ClusterSpec`]), the model of containers,
+//! their lifecycle, scaling and queues ([`model`]), routing ([`routing`], shared with live
+//! replay) and service-time distributions ([`service`]).
 
+pub mod model;
+pub mod routing;
 pub mod service;
 
+pub use routing::Balancer;
+
 use crate::time::SimDuration;
-
-/// How requests are spread over containers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Balancer {
-    /// One FIFO queue in front of every slot of every ready container (M/G/c).
-    SharedQueue,
-    /// Each container has its own FIFO queue; containers are chosen in turn.
-    RoundRobin,
-    /// The container with the fewest requests in service or queued (lowest id on ties).
-    LeastConnections,
-    /// A container chosen uniformly at random.
-    Random,
-    /// Two containers chosen at random; the one with fewer requests (power of two choices).
-    PowerOfTwo,
-}
-
-impl Balancer {
-    pub const NAMES: &'static str =
-        "\"shared_queue\", \"round_robin\", \"least_connections\", \"random\" or \"power_of_two\"";
-
-    pub fn parse(name: &str) -> Option<Balancer> {
-        Some(match name {
-            "shared_queue" => Balancer::SharedQueue,
-            "round_robin" => Balancer::RoundRobin,
-            "least_connections" => Balancer::LeastConnections,
-            "random" => Balancer::Random,
-            "power_of_two" => Balancer::PowerOfTwo,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Balancer::SharedQueue => "shared_queue",
-            Balancer::RoundRobin => "round_robin",
-            Balancer::LeastConnections => "least_connections",
-            Balancer::Random => "random",
-            Balancer::PowerOfTwo => "power_of_two",
-        }
-    }
-}
 
 /// Validated `[cluster]` parameters.
 #[derive(Clone, Debug, PartialEq)]

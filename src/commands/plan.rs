@@ -4,7 +4,6 @@ use crate::error::{Error, InputError};
 use crate::experiment::{self, RunOptions};
 use crate::output::{self, csv as out_csv};
 use crate::scenario;
-use crate::sim;
 use std::path::PathBuf;
 
 /// Arguments of `autoscale-sim plan`.
@@ -43,7 +42,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
                 .into(),
         );
     }
-    let result = sim::simulate(&sc, 0, 0)?;
+    let result = experiment::simulate(&sc, 0, 0)?;
     output::write_atomic(&args.out, &out_csv::plan_csv(&result.plan()))?;
     println!(
         "plan of {} ({} intervals of {} s) written to {}",

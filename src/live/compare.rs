@@ -117,14 +117,15 @@ pub fn simulate_plan(sc: &Scenario, plan: &Plan) -> Result<RunResult, Error> {
     let s = sim_scenario(sc, plan);
     let follower = PlanFollower::new(plan)?;
     let arrivals = workload::open(&s.workload, rng::stream(s.seed, REPLICATION, rng::ARRIVALS))?;
-    sim::simulate_autoscaler(
-        &s,
-        PLAN_POLICY,
-        REPLICATION,
+    sim::run(sim::RunInput {
+        scenario: &s,
+        replication: REPLICATION,
+        policy_name: PLAN_POLICY.to_string(),
+        policy: Box::new(follower),
+        initial_replicas: plan.replicas_at(SimTime::ZERO),
         arrivals,
-        Box::new(follower),
-        plan.replicas_at(SimTime::ZERO),
-    )
+        progress: None,
+    })
 }
 
 /// The replica counts in effect at plan time `t` (the last sample at or before it).

@@ -27,14 +27,14 @@ use super::client::{self, HttpClient};
 use super::executor::{Backend, Traffic};
 use super::timer::PreciseTimer;
 use crate::cluster::Balancer;
+use crate::cluster::routing::{Backends, Router};
 use crate::cluster::service::ServiceSampler;
 use crate::error::Error;
 use crate::metrics::{LatencyHistogram, RequestStats};
-use crate::rng::{self, SimRng};
+use crate::rng;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::workload;
-use rand::RngExt;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -256,8 +256,19 @@ struct Lb {
     serving: Vec<Arc<Backend>>,
     /// The shared queue (`shared_queue`) or the front buffer (the other balancers).
     queue: VecDeque<Req>,
-    rr_next: usize,
-    rng: SimRng,
+    router: Router,
+}
+
+/// The serving containers as routing candidates: their requests in flight.
+struct Serving<'a>(&'a [Arc<Backend>]);
+
+impl Backends for Serving<'_> {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+    fn load(&self, i: usize) -> u64 {
+        u64::from(self.0[i].in_flight.load(Ordering::SeqCst))
+    }
 }
 
 impl Lb {
@@ -359,43 +370,10 @@ impl Lb {
         }
     }
 
-    /// Per-container balancers: picks a container for a request (the list is not empty).
+    /// Per-container balancers: picks a container for a request (the list is not empty),
+    /// by the rule the simulation uses.
     fn choose(&mut self) -> usize {
-        let n = self.serving.len();
-        let load = |b: &Arc<Backend>| b.in_flight.load(Ordering::SeqCst);
-        match self.kind {
-            Balancer::RoundRobin => {
-                let i = self.rr_next % n;
-                self.rr_next = (i + 1) % n;
-                i
-            }
-            Balancer::LeastConnections => {
-                let mut best = 0;
-                for i in 1..n {
-                    if load(&self.serving[i]) < load(&self.serving[best]) {
-                        best = i;
-                    }
-                }
-                best
-            }
-            Balancer::Random => self.rng.random_range(0..n),
-            Balancer::PowerOfTwo => {
-                if n == 1 {
-                    return 0;
-                }
-                let i = self.rng.random_range(0..n);
-                let mut j = self.rng.random_range(0..n - 1);
-                if j >= i {
-                    j += 1;
-                }
-                if load(&self.serving[j]) < load(&self.serving[i]) {
-                    j
-                } else {
-                    i
-                }
-            }
-            Balancer::SharedQueue => unreachable!("the shared queue does not route"),
-        }
+        self.kind.choose(&mut self.router, &Serving(&self.serving))
     }
 
     /// Per-container balancers: routes a request, or buffers it when no container serves.
@@ -425,7 +403,7 @@ impl Lb {
 
     fn serving_changed(&mut self, serving: Vec<Arc<Backend>>) {
         self.serving = serving;
-        self.rr_next = 0;
+        self.router.restart();
         if self.kind == Balancer::SharedQueue {
             self.dispatch_shared();
         } else if !self.serving.is_empty() {
@@ -518,8 +496,7 @@ pub async fn run(
         concurrency: sc.cluster.concurrency,
         serving: Vec::new(),
         queue: VecDeque::new(),
-        rr_next: 0,
-        rng: rng::stream(sc.seed, REPLICATION, rng::BALANCER),
+        router: Router::new(rng::stream(sc.seed, REPLICATION, rng::BALANCER)),
     };
     let mut closed = serving.clone();
     let balancer = tokio::spawn(lb.run(rx, serving));

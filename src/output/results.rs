@@ -306,7 +306,7 @@ impl Results {
             .min_by(|a, b| a.objective.total_cmp(&b.objective))?;
         let sc = self.point_scenario(winner.point);
         let index = sc.policies.iter().position(|p| p.name == winner.policy)?;
-        let mut current = crate::sim::initial_replicas(sc, index);
+        let mut current = crate::experiment::initial_replicas(sc, index);
         let mut plan = Vec::new();
         for row in self.timeline_of(winner.point, &winner.policy) {
             plan.push((row.time_s, current));

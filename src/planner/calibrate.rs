@@ -172,7 +172,7 @@ impl CalibrationSetup {
     /// The simulated violation ratio of `n` containers at load `rho` per slot.
     pub fn measure_cell(&self, n: u32, rho: f64, requests: f64) -> Result<f64, Error> {
         let sc = self.cell_scenario(n, self.rate(rho, n), requests);
-        let run = crate::sim::simulate(&sc, 0, 0)?;
+        let run = crate::experiment::simulate(&sc, 0, 0)?;
         Ok(run.summary.slo_violation_ratio)
     }
 }
@@ -517,7 +517,7 @@ mod tests {
         sc.seed = 2024;
         let xs: Vec<f64> = (0..reps)
             .map(|r| {
-                crate::sim::simulate(&sc, 0, r)
+                crate::experiment::simulate(&sc, 0, r)
                     .unwrap()
                     .summary
                     .slo_violation_ratio
