@@ -40,9 +40,7 @@ fn seconds(v: &toml::Value) -> f64 {
         toml::Value::Float(f) => *f,
         toml::Value::String(s) => {
             let s = s.trim();
-            let split = s
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(s.len());
+            let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
             let (num, unit) = s.split_at(split);
             let n: f64 = num.trim().parse().expect("a number in a duration");
             n * match unit {
@@ -82,6 +80,18 @@ fn shortened(path: &Path) -> String {
             "path".into(),
             toml::Value::String(abs.to_string_lossy().into_owned()),
         );
+    }
+    // A serverless scenario's trace files ([functions] trace, durations).
+    if let Some(toml::Value::Table(f)) = doc.get_mut("functions") {
+        for key in ["trace", "durations"] {
+            if let Some(toml::Value::String(p)) = f.get(key) {
+                let abs = path.parent().unwrap().join(p).canonicalize().unwrap();
+                f.insert(
+                    key.into(),
+                    toml::Value::String(abs.to_string_lossy().into_owned()),
+                );
+            }
+        }
     }
     toml::to_string(&doc).unwrap()
 }
@@ -140,7 +150,10 @@ fn example_scenarios_match_their_golden_outputs() {
                 Err(_) => differences.push(format!("{stem}/{file} has no golden file")),
             }
         }
-        assert!(written >= 3, "{stem}: the run wrote only {written} CSV files");
+        assert!(
+            written >= 3,
+            "{stem}: the run wrote only {written} CSV files"
+        );
     }
     assert!(
         differences.is_empty(),
