@@ -14,6 +14,7 @@ pub mod output;
 pub mod planner;
 pub mod rng;
 pub mod scenario;
+pub mod serverless;
 pub mod sim;
 pub mod time;
 pub mod validate;

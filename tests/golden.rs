@@ -81,6 +81,18 @@ fn shortened(path: &Path) -> String {
             toml::Value::String(abs.to_string_lossy().into_owned()),
         );
     }
+    // A serverless scenario's trace files ([functions] trace, durations).
+    if let Some(toml::Value::Table(f)) = doc.get_mut("functions") {
+        for key in ["trace", "durations"] {
+            if let Some(toml::Value::String(p)) = f.get(key) {
+                let abs = path.parent().unwrap().join(p).canonicalize().unwrap();
+                f.insert(
+                    key.into(),
+                    toml::Value::String(abs.to_string_lossy().into_owned()),
+                );
+            }
+        }
+    }
     toml::to_string(&doc).unwrap()
 }
 

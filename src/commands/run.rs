@@ -56,6 +56,9 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    if crate::serverless::is_serverless_file(&args.scenario) {
+        return crate::serverless::run(&serverless_request(args));
+    }
     let sc = scenario::load(&args.scenario)?;
     if !args.quiet {
         for w in scenario::warnings::warnings(&sc) {
@@ -106,6 +109,20 @@ pub fn default_out(name: &str, shard: Option<(usize, usize)>) -> PathBuf {
     match shard {
         Some((i, n)) => dir.join(format!("shard-{i}-of-{n}")),
         None => dir,
+    }
+}
+
+/// The serverless run of `args` (a scenario with a `[platform]` table).
+fn serverless_request(args: &RunArgs) -> crate::serverless::RunRequest {
+    crate::serverless::RunRequest {
+        scenario: args.scenario.clone(),
+        out: args.out.clone(),
+        seed: args.seed,
+        replications: args.replications,
+        policies: args.policies.clone(),
+        threads: args.threads.map(usize::from),
+        quiet: args.quiet,
+        shard: args.shard,
     }
 }
 

@@ -108,7 +108,7 @@ struct RawScenario {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawWorkload {
+pub(crate) struct RawWorkload {
     #[serde(rename = "type")]
     kind: Spanned<String>,
     rate: Option<Spanned<NonNegative>>,
@@ -431,7 +431,7 @@ fn workload_keys(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, InputError> {
+pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<WorkloadSpec, InputError> {
     let kind = w.kind.get_ref().as_str();
     let Some(allowed) = workload_keys(kind) else {
         return Err(src.error(

@@ -11,6 +11,7 @@
 //! A new chart is one file implementing [`Chart`] plus one line in that list.
 
 mod axis;
+pub mod coldstart_memory;
 mod cost;
 mod labels;
 mod latency;

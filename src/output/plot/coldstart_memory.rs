@@ -1,0 +1,78 @@
+//! `coldstart_memory`: for a serverless run, the 75th percentile over functions of the
+//! per-function cold-start ratio against the wasted memory (idle instance-hours), one point
+//! per policy: the trade-off chart of Shahrad et al. (USENIX ATC 2020, Figure 15), where
+//! lower-left is better.
+
+use super::{Chart, DrawResult, FAMILY, both, color, e};
+use crate::error::Error;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// (policy, wasted memory in instance-hours, 75th-percentile cold-start ratio in percent).
+pub(crate) struct ColdStartMemory<'a>(pub &'a [(String, f64, f64)]);
+
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+impl Chart for ColdStartMemory<'_> {
+    fn name(&self) -> &'static str {
+        "coldstart_memory"
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let pts = self.0;
+        let x_hi = pts
+            .iter()
+            .map(|p| finite(p.1))
+            .fold(0.0, f64::max)
+            .max(1e-6)
+            * 1.2;
+        let y_hi = pts.iter().map(|p| finite(p.2)).fold(0.0, f64::max).max(1.0) * 1.2;
+        let mut c = ChartBuilder::on(root)
+            .caption(
+                "cold starts against wasted memory, per policy",
+                (FAMILY, 22),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x_hi, 0.0..y_hi)
+            .map_err(e)?;
+        c.configure_mesh()
+            .x_desc("wasted memory (idle instance-hours)")
+            .y_desc("75th pct. of per-function cold-start ratio (%)")
+            .label_style((FAMILY, 13))
+            .draw()
+            .map_err(e)?;
+        for (i, (name, x, y)) in pts.iter().enumerate() {
+            let col = color(i);
+            let (x, y) = (finite(*x), finite(*y));
+            c.draw_series(std::iter::once(Circle::new((x, y), 6, col.filled())))
+                .map_err(e)?
+                .label(name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, col.filled()));
+            c.draw_series(std::iter::once(Text::new(
+                name.clone(),
+                (x, y),
+                (FAMILY, 13).into_font().color(&BLACK),
+            )))
+            .map_err(e)?;
+        }
+        super::legend(&mut c, SeriesLabelPosition::UpperRight)?;
+        Ok(())
+    }
+}
+
+/// Writes `plots/coldstart_memory.svg` and `.png` into `dir`.
+pub fn write(points: &[(String, f64, f64)], dir: &Path) -> Result<(), Error> {
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots)
+        .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
+    both(&ColdStartMemory(points), "coldstart_memory".into(), &plots)?;
+    Ok(())
+}

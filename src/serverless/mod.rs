@@ -1,0 +1,214 @@
+//! Serverless platforms that scale per request (AWS Lambda, Azure Functions, Google Cloud
+//! Functions, OpenWhisk): on-demand instances with keep-alive, many functions per trace,
+//! keep-alive policies (fixed, hybrid histogram) and provisioned concurrency.
+//!
+//! A scenario with a `[platform]` table of `type = "per_request"` is run by `autoscale-sim run`
+//! through this module instead of the replica-count simulation: [`scenario`] reads it,
+//! [`runner`] simulates every function ([`functions`]) on the platform model ([`platform`])
+//! under each policy ([`keepalive`], [`provisioned`]), and [`output`] writes the results.
+//! The model, the policies and their sources, and the cross-check against SimFaaS are in
+//! `docs/serverless.md`.
+//!
+//! Guarantees: the same scenario, seed and binary give byte-identical files whatever the
+//! number of threads; memory grows with the number of functions (one result row each), not
+//! with the number of invocations.
+
+pub mod functions;
+pub mod keepalive;
+pub mod output;
+pub mod platform;
+pub mod provisioned;
+pub mod runner;
+pub mod scenario;
+
+use crate::error::{Error, InputError};
+use crate::output::write_atomic;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// What `autoscale-sim run` passes on for a serverless scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunRequest {
+    pub scenario: PathBuf,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+    pub policies: Vec<String>,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    /// `--shard I/N`: refused, a serverless scenario has no sweep to split.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Whether the file at `path` is a serverless scenario (false when it cannot be read: the
+/// ordinary scenario reader then reports why).
+pub fn is_serverless_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| scenario::is_serverless(&t))
+}
+
+/// Loads a serverless scenario and applies the command line's overrides.
+pub fn load_with(req: &RunRequest) -> Result<scenario::FaasScenario, InputError> {
+    let mut sc = scenario::load(&req.scenario)?;
+    if let Some(s) = req.seed {
+        sc.seed = s;
+    }
+    if let Some(r) = req.replications {
+        if r == 0 {
+            return Err(InputError::new("expected at least 1 replication").key("--replications"));
+        }
+        sc.replications = r;
+    }
+    if !req.policies.is_empty() {
+        for name in &req.policies {
+            if !sc.policies.iter().any(|p| &p.name == name) {
+                let known: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+                return Err(InputError::new(format!(
+                    "no policy named \"{name}\" in the scenario; its policies are: {}",
+                    known.join(", ")
+                ))
+                .in_file(&sc.path)
+                .key("--policy"));
+            }
+        }
+        sc.policies.retain(|p| req.policies.contains(&p.name));
+    }
+    Ok(sc)
+}
+
+/// `autoscale-sim run` for a serverless scenario: simulates, writes the results folder, prints
+/// the comparison table.
+pub fn run(req: &RunRequest) -> Result<i32, Error> {
+    if req.shard.is_some() {
+        return Err(InputError::new(
+            "--shard splits the points of a [sweep], and a serverless scenario ([platform]) has none: run it without --shard",
+        )
+        .in_file(&req.scenario)
+        .key("--shard")
+        .into());
+    }
+    let sc = load_with(req)?;
+    let exp = runner::run(
+        &sc,
+        &runner::FaasOptions {
+            threads: req.threads,
+        },
+    )?;
+    let out = req
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&sc.name));
+    write_results(&exp, &out)?;
+    if !req.quiet {
+        print!("{}", table(&exp));
+        println!("results in {}", out.display());
+    }
+    Ok(0)
+}
+
+/// Writes every file of a serverless run into `dir`.
+pub fn write_results(exp: &runner::FaasExperiment, dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(
+            InputError::new("expected a folder for the results, found a file")
+                .in_file(dir)
+                .key("--out")
+                .into(),
+        );
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            format!("cannot create the output folder {}", dir.display()),
+            e,
+        )
+    })?;
+    write_atomic(&dir.join("summary.csv"), &output::summary_csv(exp))?;
+    write_atomic(&dir.join("policies.csv"), &output::policies_csv(exp))?;
+    write_atomic(&dir.join("timeline.csv"), &output::timeline_csv(exp))?;
+    write_atomic(&dir.join("functions.csv"), &output::functions_csv(exp))?;
+    write_atomic(
+        &dir.join("function_cdf.csv"),
+        &output::function_cdf_csv(exp),
+    )?;
+    let sc = &exp.scenario;
+    let copy = format!(
+        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {}, {} replications).\n{}",
+        sc.path.display(),
+        env!("CARGO_PKG_VERSION"),
+        sc.seed,
+        sc.replications,
+        sc.text
+    );
+    write_atomic(
+        &dir.join(crate::output::results::SCENARIO_COPY),
+        copy.as_bytes(),
+    )?;
+    crate::output::plot::coldstart_memory::write(&chart_points(exp), dir)?;
+    Ok(())
+}
+
+/// One point per policy of the cold-start/wasted-memory chart: (policy, wasted memory in
+/// instance-hours, 75th percentile of the per-function cold-start ratio in percent), means
+/// over replications.
+pub fn chart_points(exp: &runner::FaasExperiment) -> Vec<(String, f64, f64)> {
+    let table = output::policy_table(exp);
+    let idle = output::POLICY_METRICS
+        .iter()
+        .position(|m| *m == "idle_instance_seconds")
+        .expect("listed");
+    let p75 = output::POLICY_METRICS
+        .iter()
+        .position(|m| *m == "function_cold_start_ratio_p75")
+        .expect("listed");
+    exp.scenario
+        .policies
+        .iter()
+        .zip(&table)
+        .map(|(p, (cols, _))| (p.name.clone(), cols[idle].0 / 3600.0, cols[p75].0 * 100.0))
+        .collect()
+}
+
+/// The comparison table printed after a run.
+pub fn table(exp: &runner::FaasExperiment) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<20} {:>10} {:>11} {:>12} {:>10} {:>14} {:>12} {:>5}",
+        "policy",
+        "requests",
+        "cold start",
+        "fn p75 cold",
+        "throttled",
+        "idle inst-h",
+        "objective",
+        "rank"
+    );
+    let table = output::policy_table(exp);
+    let col = |name: &str| {
+        output::POLICY_METRICS
+            .iter()
+            .position(|m| *m == name)
+            .expect("listed")
+    };
+    for (i, (p, (cols, rank))) in exp.scenario.policies.iter().zip(&table).enumerate() {
+        let requests: u64 = exp
+            .runs
+            .iter()
+            .filter(|r| r.policy == i)
+            .map(|r| r.requests)
+            .sum::<u64>()
+            / u64::from(exp.scenario.replications);
+        let _ = writeln!(
+            s,
+            "{:<20} {:>10} {:>10.2}% {:>11.2}% {:>10.0} {:>14.2} {:>12.4} {:>5}",
+            p.name,
+            requests,
+            cols[col("cold_start_ratio")].0 * 100.0,
+            cols[col("function_cold_start_ratio_p75")].0 * 100.0,
+            cols[col("throttles")].0,
+            cols[col("idle_instance_seconds")].0 / 3600.0,
+            cols[col("objective")].0,
+            rank
+        );
+    }
+    s
+}
