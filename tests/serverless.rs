@@ -183,24 +183,24 @@ cold_start = { distribution = "deterministic", mean = "1s" }
 fn bad_input_names_the_key_and_exits_2() {
     expect_bad(
         &format!("{ONE}[[policy]]\nname = \"x\"\ntype = \"keep_alive_fixd\"\n"),
-        "policy[1].type",
+        "policy.x.type",
         "keep_alive_fixed",
     );
     expect_bad(
         &format!("{ONE}[[policy]]\nname = \"x\"\ntype = \"keep_alive_fixed\"\nrange = \"4h\"\n"),
-        "policy[1].range",
+        "policy.x.range",
         "does not apply",
     );
     expect_bad(
         &format!(
             "{ONE}[[policy]]\nname = \"x\"\ntype = \"hybrid_histogram\"\nhead = 0.99\ntail = 0.5\n"
         ),
-        "policy[1].head",
+        "policy.x.head",
         "below tail",
     );
     expect_bad(
         &format!("{ONE}[[policy]]\nname = \"x\"\ntype = \"provisioned\"\nplan = \"missing.csv\"\n"),
-        "policy[1].plan",
+        "policy.x.plan",
         "cannot read the plan",
     );
     expect_bad(

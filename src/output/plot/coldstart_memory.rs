@@ -3,8 +3,9 @@
 //! per policy: the trade-off chart of Shahrad et al. (USENIX ATC 2020, Figure 15), where
 //! lower-left is better.
 
-use super::{Chart, DrawResult, FAMILY, both, color, e};
+use super::{Chart, DrawResult, FAMILY, color, e};
 use crate::error::Error;
+use crate::output::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -16,9 +17,19 @@ fn finite(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-impl Chart for ColdStartMemory<'_> {
-    fn name(&self) -> &'static str {
-        "coldstart_memory"
+impl<'a> Chart<'a> for ColdStartMemory<'a> {
+    /// Drawn by a serverless run from its own per-function figures, not from a results
+    /// folder of the replica-count model.
+    fn of(_r: &'a Results) -> Vec<Self> {
+        Vec::new()
+    }
+
+    fn stem(&self) -> String {
+        "coldstart_memory".to_string()
+    }
+
+    fn caption(&self) -> String {
+        "Per policy: the 75th percentile over functions of the cold-start ratio against the idle instance-hours; lower left is better.".to_string()
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -53,9 +64,7 @@ impl Chart for ColdStartMemory<'_> {
             let col = color(i);
             let (x, y) = (finite(*x), finite(*y));
             c.draw_series(std::iter::once(Circle::new((x, y), 6, col.filled())))
-                .map_err(e)?
-                .label(name.as_str())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 5, col.filled()));
+                .map_err(e)?;
             c.draw_series(std::iter::once(Text::new(
                 name.clone(),
                 (x, y),
@@ -63,16 +72,11 @@ impl Chart for ColdStartMemory<'_> {
             )))
             .map_err(e)?;
         }
-        super::legend(&mut c, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
 
 /// Writes `plots/coldstart_memory.svg` and `.png` into `dir`.
 pub fn write(points: &[(String, f64, f64)], dir: &Path) -> Result<(), Error> {
-    let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots)
-        .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
-    both(&ColdStartMemory(points), "coldstart_memory".into(), &plots)?;
-    Ok(())
+    super::write_one(&ColdStartMemory(points), dir)
 }

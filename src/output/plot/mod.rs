@@ -300,6 +300,18 @@ fn png<'a, C: Chart<'a>>(chart: &C, path: &Path) -> Result<(), Error> {
     }
 }
 
+/// Writes one chart that is not drawn from a results folder (such as a serverless run's
+/// `coldstart_memory`) as `DIR/plots/STEM.svg` and `.png`.
+pub(crate) fn write_one<'a, C: Chart<'a>>(chart: &C, dir: &Path) -> Result<(), Error> {
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots)
+        .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
+    let stem = chart.stem();
+    let doc = svg(chart)?;
+    super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
+    png(chart, &plots.join(format!("{stem}.png")))
+}
+
 /// Writes every chart of the list as `DIR/plots/STEM.svg` and `.png`; returns each chart's
 /// file and SVG document, in report order (see [`list`]).
 pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(ChartFile, String)>, Error> {
