@@ -238,6 +238,31 @@ fn parse_single(path: &Path, text: &str, check_files: bool) -> Result<Scenario, 
     validate(&src, raw)
 }
 
+/// Checks a policy's `name`: not empty, no commas, quotes or line breaks (it is a CSV field
+/// and a folder-safe label), and not the name of an earlier policy (`taken`).
+pub(crate) fn check_policy_name<'a>(
+    src: &Source,
+    name: &Spanned<String>,
+    mut taken: impl Iterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let pname = name.get_ref();
+    if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
+        return Err(src.error(
+            name.span(),
+            "policy.name",
+            "expected a non-empty policy name without commas, quotes or line breaks",
+        ));
+    }
+    if taken.any(|q| q == pname) {
+        return Err(src.error(
+            name.span(),
+            "policy.name",
+            format!("duplicate policy name \"{pname}\": every policy needs its own name"),
+        ));
+    }
+    Ok(())
+}
+
 fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => {
@@ -323,21 +348,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     }
     let mut policies: Vec<PolicyDef> = Vec::with_capacity(parsed.len());
     for p in parsed {
-        let pname = p.name.get_ref();
-        if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
-            return Err(src.error(
-                p.name.span(),
-                "policy.name",
-                "expected a non-empty policy name without commas, quotes or line breaks",
-            ));
-        }
-        if policies.iter().any(|q| &q.name == pname) {
-            return Err(src.error(
-                p.name.span(),
-                "policy.name",
-                format!("duplicate policy name \"{pname}\": every policy needs its own name"),
-            ));
-        }
+        check_policy_name(src, &p.name, policies.iter().map(|q| q.name.as_str()))?;
         policies.push(PolicyDef {
             name: p.name.into_inner(),
             spec: p.spec,

@@ -379,21 +379,8 @@ fn validate(src: &Source, raw: RawFaas) -> Result<FaasScenario, InputError> {
     }
     let mut policies: Vec<FaasPolicy> = Vec::new();
     for p in &raw.policy {
+        crate::scenario::check_policy_name(src, &p.name, policies.iter().map(|q| q.name.as_str()))?;
         let pname = p.name.get_ref();
-        if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
-            return Err(src.error(
-                p.name.span(),
-                "policy.name",
-                "expected a non-empty policy name without commas, quotes or line breaks",
-            ));
-        }
-        if policies.iter().any(|q| &q.name == pname) {
-            return Err(src.error(
-                p.name.span(),
-                "policy.name",
-                format!("duplicate policy name \"{pname}\": every policy needs its own name"),
-            ));
-        }
         policies.push(FaasPolicy {
             name: pname.clone(),
             kind: validate_policy(src, p, &base, platform.max_instances)?,
