@@ -1,6 +1,10 @@
 //! Reports and plots: files exist and are valid (SVG parses as XML, PNG decodes), the HTML
-//! report is self-contained and names every policy, `report DIR` redraws the same bytes, and
-//! the report renders in a real headless Chromium.
+//! report is self-contained and names every policy, `report DIR` redraws the same bytes, the
+//! report parses as HTML and each of its charts rasterises to a picture that is not blank
+//! (resvg, no browser needed), and it renders in a real headless Chromium when one is present
+//! (required under `AUTOSCALE_SIM_REQUIRE=chromium`, as in CI).
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,6 +73,7 @@ fn run_scenario(name: &str) -> PathBuf {
 
 const CHARTS: [&str; 5] = ["timeline", "latency", "latency_cdf", "pareto", "cost"];
 
+/// Width, height and the fraction of pixels darker than light grey, of a PNG file.
 fn png_size_and_ink(path: &Path) -> (u32, u32, f64) {
     let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
     let mut reader = decoder.read_info().unwrap();
@@ -164,21 +169,107 @@ fn report_of_a_missing_or_broken_folder_is_bad_input() {
     assert!(err.contains("policies.csv:2"), "{err}");
 }
 
+/// The report without a browser: it parses as an HTML document with the scenario's title, a
+/// ranking row per policy and one captioned figure per chart, and each inline chart, drawn by
+/// resvg with the font the charts are made with, is a full-size picture with ink on it.
+#[test]
+fn report_parses_and_every_chart_rasterises() {
+    let out = run_scenario("resvg");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    assert!(doc.errors.is_empty(), "report.html: {:?}", doc.errors);
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let h1: Vec<String> = doc
+        .select(&select("h1"))
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(h1, ["report-test"]);
+    let ranked: Vec<String> = doc
+        .select(&select("table tbody tr td:nth-child(2)"))
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    for policy in ["small <3>", "large", "hpa"] {
+        assert!(
+            ranked.iter().any(|p| p == policy),
+            "no ranking row for {policy}: {ranked:?}"
+        );
+    }
+    let figures: Vec<_> = doc.select(&select("figure")).collect();
+    assert_eq!(figures.len(), CHARTS.len());
+    for figure in &figures {
+        assert_eq!(figure.select(&select("svg")).count(), 1);
+        let caption: String = figure
+            .select(&select("figcaption"))
+            .flat_map(|c| c.text())
+            .collect();
+        assert!(!caption.trim().is_empty(), "a figure has no caption");
+    }
+
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_font_data(
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts/DejaVuSans.ttf"))
+            .unwrap(),
+    );
+    // The charts ask for `sans-serif`: the font they were measured with.
+    options.fontdb_mut().set_sans_serif_family("DejaVu Sans");
+    let mut rest = html.as_str();
+    let mut drawn = 0;
+    while let Some(start) = rest.find("<svg") {
+        let len = rest[start..]
+            .find("</svg>")
+            .expect("an <svg> is not closed")
+            + "</svg>".len();
+        let svg = &rest[start..start + len];
+        rest = &rest[start + len..];
+        let tree = resvg::usvg::Tree::from_str(svg, &options)
+            .unwrap_or_else(|e| panic!("chart {drawn} of report.html: {e}"));
+        let size = tree.size().to_int_size();
+        assert!(
+            size.width() >= 800 && size.height() >= 500,
+            "chart {drawn}: {size:?}"
+        );
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+        pixmap.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::default(),
+            &mut pixmap.as_mut(),
+        );
+        let pixels = pixmap.pixels();
+        let inked = pixels
+            .iter()
+            .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
+            .count();
+        let ink = inked as f64 / pixels.len() as f64;
+        assert!(
+            ink > 0.01,
+            "chart {drawn} of report.html is nearly blank ({ink})"
+        );
+        assert!(
+            ink < 0.9,
+            "chart {drawn} of report.html is nearly all ink ({ink})"
+        );
+        drawn += 1;
+    }
+    assert_eq!(drawn, CHARTS.len());
+}
+
 /// The report as a browser shows it: Debian's `chromium` in headless mode (installed by
 /// `.ci/run`) prints the rendered DOM and takes a screenshot, which must not be blank.
 #[test]
 fn report_renders_in_headless_chromium() {
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect(
-            "this test needs a headless Chromium: apt-get install chromium (.ci/run installs it)",
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        support::unavailable(
+            "chromium",
+            "neither `chromium` nor `chromium-browser` runs (apt-get install chromium)",
         );
+        return;
+    };
     let out = run_scenario("chromium");
     let url = format!(
         "file://{}",
