@@ -122,6 +122,17 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A number as a message shows it: plain when it is of an ordinary size (`0.5`, `1200`), in
+/// scientific notation otherwise (`1e-300`, `1e200`), never hundreds of digits.
+pub fn num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !a.is_finite() || (1e-4..1e15).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// Converts a byte offset in `text` into a 1-based (line, column).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -152,6 +163,15 @@ mod tests {
             e.to_string(),
             "s.toml:3:7: `cluster.min_replicas`: expected a number"
         );
+    }
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(1200.0), "1200");
+        assert_eq!(num(1e-300), "1e-300");
+        assert_eq!(num(-1e200), "-1e200");
+        assert_eq!(num(0.0), "0");
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! `lognormal` and `gamma` by its coefficient of variation (standard deviation / mean). A draw
 //! is rounded to the nearest nanosecond. One draw is made per request, in arrival order, from
 //! the replication's `service` stream, so every policy serves request k with the same time.
+//!
+//! A coefficient of variation must lie in [`MIN_CV`, `MAX_CV`]: outside it the distributions
+//! cannot be built (a gamma with cv = 1e-300 has an infinite shape) or put all their mass on
+//! zero. [`ServiceSpec::check`] builds the sampler once at validation, so a spec that passes
+//! it is never refused later.
 
 use crate::rng::SimRng;
 use crate::time::SimDuration;
@@ -36,7 +41,27 @@ pub enum ServiceSpec {
     },
 }
 
+/// The smallest coefficient of variation `lognormal` and `gamma` accept.
+pub const MIN_CV: f64 = 0.001;
+/// The largest coefficient of variation `lognormal` and `gamma` accept.
+pub const MAX_CV: f64 = 100.0;
+
 impl ServiceSpec {
+    /// Checks that the distribution can be built and sampled: `cv` from [`MIN_CV`] to
+    /// [`MAX_CV`] for lognormal and gamma, and the sampler constructs. The message names the
+    /// valid range; callers add the key (`service.cv`, `--cv`).
+    pub fn check(&self) -> Result<(), String> {
+        if let ServiceSpec::Lognormal { cv, .. } | ServiceSpec::Gamma { cv, .. } = self
+            && !(cv.is_finite() && (MIN_CV..=MAX_CV).contains(cv))
+        {
+            return Err(format!(
+                "expected a coefficient of variation from {MIN_CV} to {MAX_CV}, found {}",
+                crate::error::num(*cv)
+            ));
+        }
+        ServiceSampler::try_new(self).map(|_| ())
+    }
+
     /// Mean service time in seconds.
     pub fn mean_s(&self) -> f64 {
         match self {
@@ -103,30 +128,36 @@ pub enum ServiceSampler {
 }
 
 impl ServiceSampler {
-    /// Builds the sampler. The spec has been validated, so the parameters are in range.
+    /// Builds the sampler of a spec that passed [`ServiceSpec::check`] (every validated
+    /// scenario's).
     pub fn new(spec: &ServiceSpec) -> Self {
+        Self::try_new(spec).expect("ServiceSpec::check passed at validation")
+    }
+
+    /// Builds the sampler, or says why the parameters cannot be sampled.
+    pub fn try_new(spec: &ServiceSpec) -> Result<Self, String> {
         let ns = |d: &SimDuration| d.0 as f64;
-        match spec {
+        Ok(match spec {
             ServiceSpec::Exponential { mean } => ServiceSampler::Exponential { mean_ns: ns(mean) },
             ServiceSpec::Deterministic { mean } => ServiceSampler::Deterministic { ns: mean.0 },
             ServiceSpec::Lognormal { mean, cv } => {
                 let sigma2 = (1.0 + cv * cv).ln();
                 let mu = ns(mean).ln() - sigma2 / 2.0;
-                ServiceSampler::Lognormal(
-                    LogNormal::new(mu, sigma2.sqrt()).expect("validated lognormal parameters"),
-                )
+                ServiceSampler::Lognormal(LogNormal::new(mu, sigma2.sqrt()).map_err(|e| {
+                    format!("a lognormal of mean {mean} and cv {cv} cannot be sampled ({e})")
+                })?)
             }
             ServiceSpec::Gamma { mean, cv } => {
                 let shape = 1.0 / (cv * cv);
-                ServiceSampler::Gamma(
-                    Gamma::new(shape, ns(mean) / shape).expect("validated gamma parameters"),
-                )
+                ServiceSampler::Gamma(Gamma::new(shape, ns(mean) / shape).map_err(|e| {
+                    format!("a gamma of mean {mean} and cv {cv} cannot be sampled ({e})")
+                })?)
             }
             ServiceSpec::Uniform { min, max } => ServiceSampler::Uniform {
                 min_ns: ns(min),
                 width_ns: ns(max) - ns(min),
             },
-        }
+        })
     }
 
     /// One service time in nanoseconds.

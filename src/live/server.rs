@@ -116,7 +116,7 @@ pub fn service_spec(
             .key("--cv")
         })
     };
-    Ok(match distribution {
+    let spec = match distribution {
         "exponential" => {
             no_cv("exponential")?;
             ServiceSpec::Exponential { mean }
@@ -155,7 +155,10 @@ pub fn service_spec(
             ))
             .key("--distribution"));
         }
-    })
+    };
+    // Build the sampler now, so the server never fails to sample.
+    spec.check().map_err(|m| InputError::new(m).key("--cv"))?;
+    Ok(spec)
 }
 
 /// Shared state of a running server.

@@ -807,7 +807,7 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
             }
         }
     }
-    Ok(match kind {
+    let spec = match kind {
         "exponential" | "deterministic" => {
             let mean = mean()?;
             if kind == "exponential" {
@@ -889,7 +889,16 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
                 ),
             ));
         }
-    })
+    };
+    // Build the sampler now, so a scenario that validates never fails to sample.
+    spec.check().map_err(|m| {
+        let span = raw
+            .cv
+            .as_ref()
+            .map_or(raw.distribution.span(), |c| c.span());
+        src.error(span, "service.cv", m)
+    })?;
+    Ok(spec)
 }
 
 fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputError> {

@@ -265,7 +265,11 @@ macro_rules! checked_f64 {
                         if v.is_finite() && ok(v) {
                             Ok($name(v))
                         } else {
-                            Err(E::custom(format!("expected {}, found {}", $expected, v)))
+                            Err(E::custom(format!(
+                                "expected {}, found {}",
+                                $expected,
+                                crate::error::num(v)
+                            )))
                         }
                     }
                 }

@@ -415,7 +415,7 @@ fn validate_dist(src: &Source, d: &Spanned<RawDist>, key: &str) -> Result<Servic
     }
     let kind = raw.distribution.get_ref().as_str();
     let cv = raw.cv.as_ref().map(|c| (c.get_ref().0, c.span()));
-    Ok(match (kind, cv) {
+    let spec = match (kind, cv) {
         ("exponential", None) => ServiceSpec::Exponential { mean },
         ("deterministic", None) => ServiceSpec::Deterministic { mean },
         ("lognormal", Some((cv, _))) => ServiceSpec::Lognormal { mean, cv },
@@ -445,7 +445,16 @@ fn validate_dist(src: &Source, d: &Spanned<RawDist>, key: &str) -> Result<Servic
                 ),
             ));
         }
-    })
+    };
+    // Build the sampler now, so a scenario that validates never fails to sample.
+    spec.check().map_err(|m| {
+        let span = raw
+            .cv
+            .as_ref()
+            .map_or(raw.distribution.span(), |c| c.span());
+        src.error(span, &format!("{key}.cv"), m)
+    })?;
+    Ok(spec)
 }
 
 fn validate_platform(src: &Source, p: &Spanned<RawPlatform>) -> Result<PlatformSpec, InputError> {
