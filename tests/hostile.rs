@@ -45,7 +45,6 @@ fn scenario(workload: &str, service: &str, extra: &str) -> String {
 }
 
 const POISSON: &str = "type = \"poisson\"\nrate = 5.0";
-const EXPONENTIAL: &str = "distribution = \"exponential\"\nmean = \"100ms\"";
 
 /// Runs `run` on `text` (written to `dir/s.toml`) with `args` after it; asserts exit 2 and no
 /// panic, and returns the message.
