@@ -102,7 +102,7 @@ fn run_writes_every_file_and_the_same_bytes_whatever_the_threads() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let text = azure(
         &format!(
-            "{FIXED_AND_HYBRID}\n[[policy]]\nname = \"provisioned\"\ntype = \"provisioned\"\nplan = \"oracle\"\n"
+            "{FIXED_AND_HYBRID}\n[[policy]]\nname = \"provisioned\"\ntype = \"provisioned\"\nplan = \"oracle\"\n[[policy]]\nname = \"provisioned-dp\"\ntype = \"provisioned\"\nplan = \"dp\"\n"
         ),
         Some(40),
     )
@@ -139,11 +139,11 @@ fn run_writes_every_file_and_the_same_bytes_whatever_the_threads() {
     assert!(summary.starts_with(
         "scenario,policy,replication,seed,requests,completed,dropped,mean_wait_s,p_wait,mean_latency_s,p50_latency_s,p95_latency_s,p99_latency_s,slo_violations,slo_violation_ratio,replica_seconds,cost,objective,scale_ups,scale_downs,"
     ));
-    assert_eq!(summary.lines().count(), 1 + 3 * 2);
+    assert_eq!(summary.lines().count(), 1 + 4 * 2);
     let functions = std::fs::read_to_string(a.join("functions.csv")).expect("written");
-    assert_eq!(functions.lines().count(), 1 + 40 * 3 * 2);
+    assert_eq!(functions.lines().count(), 1 + 40 * 4 * 2);
     let cdf = std::fs::read_to_string(a.join("function_cdf.csv")).expect("written");
-    assert_eq!(cdf.lines().count(), 1 + 3 * 2 * 101);
+    assert_eq!(cdf.lines().count(), 1 + 4 * 2 * 101);
 }
 
 fn expect_bad(text: &str, key: &str, words: &str) {

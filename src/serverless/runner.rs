@@ -10,7 +10,7 @@ use super::keepalive::{HybridHistogram, KeepAlive};
 use super::platform::{
     self, ColdStart, FunctionPolicy, FunctionStats, IntervalRow, PlatformParams, Streams, Window,
 };
-use super::provisioned::{PlanPrices, oracle_schedule, schedule_from_plan};
+use super::provisioned::{PlanPrices, online_schedule, oracle_schedule, schedule_from_plan};
 use super::scenario::{ColdSpec, FaasScenario, PlanSource, PolicyKind};
 use crate::cluster::service::ServiceSampler;
 use crate::error::{Error, InputError};
@@ -292,7 +292,9 @@ pub fn simulate_one(
             let schedule = match plan {
                 PlanSource::Constant(c) => vec![*c; n],
                 PlanSource::File(rows) => schedule_from_plan(rows, n, sc.interval.as_secs_f64()),
-                PlanSource::Oracle => {
+                PlanSource::Oracle | PlanSource::Online => {
+                    // The function's arrivals per interval: all of them for the oracle; the
+                    // online planner reads each interval's only after deciding for it.
                     let mut counts = vec![0u64; n];
                     let mut a = arrivals(r)?;
                     for t in a.by_ref() {
@@ -302,18 +304,20 @@ pub fn simulate_one(
                         return Err(e);
                     }
                     let service_s = f.service.mean_s();
-                    oracle_schedule(
-                        &counts,
-                        &PlanPrices {
-                            interval_s: sc.interval.as_secs_f64(),
-                            instance_hour: sc.cost.instance_hour,
-                            cold_start_penalty: sc.cost.cold_start_penalty,
-                            service_s,
-                            init_s: sc.platform.cold.init_mean_s(service_s),
-                            concurrency: sc.platform.concurrency,
-                            max_instances: sc.platform.max_instances,
-                        },
-                    )
+                    let prices = PlanPrices {
+                        interval_s: sc.interval.as_secs_f64(),
+                        instance_hour: sc.cost.instance_hour,
+                        cold_start_penalty: sc.cost.cold_start_penalty,
+                        service_s,
+                        init_s: sc.platform.cold.init_mean_s(service_s),
+                        concurrency: sc.platform.concurrency,
+                        max_instances: sc.platform.max_instances,
+                    };
+                    if matches!(plan, PlanSource::Oracle) {
+                        oracle_schedule(&counts, &prices)
+                    } else {
+                        online_schedule(&counts, &prices)
+                    }
                 }
             };
             (KeepAlive::Fixed(*keep_alive), schedule)

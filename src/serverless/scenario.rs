@@ -141,7 +141,10 @@ pub enum PlanSource {
     Constant(u32),
     /// `time_s,replicas` rows.
     File(Vec<(f64, u32)>),
+    /// The DP planner on the function's true arrivals: it sees the future.
     Oracle,
+    /// The online planner: forecasts from the arrivals so far.
+    Online,
 }
 
 /// Default keep-alive: AWS Lambda's, about 10 minutes.
@@ -687,12 +690,13 @@ fn validate_policy(
                 }
                 (None, Some(i)) => PlanSource::Constant(*i.get_ref()),
                 (Some(pl), None) if pl.get_ref() == "oracle" => PlanSource::Oracle,
+                (Some(pl), None) if pl.get_ref() == "dp" => PlanSource::Online,
                 (Some(pl), None) => PlanSource::File(read_plan(src, pl, &base.join(pl.get_ref()))?),
                 (None, None) => {
                     return Err(src.error(
                         p.kind.span(),
                         "policy.plan",
-                        "a provisioned policy needs `plan = \"oracle\"`, `plan = \"plan.csv\"` or `instances = N`",
+                        "a provisioned policy needs `plan = \"dp\"`, `plan = \"oracle\"`, `plan = \"plan.csv\"` or `instances = N`",
                     ));
                 }
             };
@@ -713,7 +717,7 @@ fn read_plan(
             key.span(),
             "policy.plan",
             format!(
-                "cannot read the plan {}: {e}; expected \"oracle\" or a time_s,replicas file (relative to the scenario's folder)",
+                "cannot read the plan {}: {e}; expected \"dp\", \"oracle\" or a time_s,replicas file (relative to the scenario's folder)",
                 path.display()
             ),
         )
