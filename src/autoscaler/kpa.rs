@@ -20,14 +20,27 @@
 //!   maximum of the panic counts so far, `maxPanicPods`); `scale_down_delay` holds the maximum
 //!   of the last decisions over that span (`aggregation/max.TimeWindow`). An autoscaler that
 //!   starts with more than one ready pod starts in panic.
-//! - Target (`reconciler/autoscaling/resources/target.go`): `max(0.01, total · 0.7)` with
-//!   `total = cluster.concurrency` for concurrency and 200 for rps, unless `target` is given.
+//! - Target (`reconciler/autoscaling/resources/target.go: ResolveMetricTarget`): the per-pod
+//!   total is the `target` key (the `autoscaling.knative.dev/target` annotation), capped at
+//!   `cluster.concurrency` for the concurrency metric, else `cluster.concurrency`, else 200
+//!   requests per second; the per-pod target is `max(0.01, total · utilization)` with
+//!   `target_utilization_percentage` (70). `target_per_pod` sets the per-pod target directly.
+//! - Excess burst capacity (`autoscaler.go: Scale`): `floor(ready · total − TBC − panic)`,
+//!   0 when `target_burst_capacity` (TBC, 211) is 0 and −1 when it is −1. The activator is
+//!   in the request path (the serverless service in proxy mode) unless pods are wanted and
+//!   the excess burst capacity is not negative (`kpa.go: ReconcileKind`); the service is
+//!   created in proxy mode.
+//! - Reconciles (`multiscaler.go: tickScaler`, `kpa.go`): the pod autoscaler is reconciled
+//!   when the decider's result (desired count, excess burst capacity) changes, when the
+//!   activator pokes it, and when the scaler asked to look again (`enqueueCB`).
 //! - Scale to zero (`reconciler/autoscaling/kpa/scaler.go: handleScaleToZero`, `kpa.go:
 //!   computeActiveCondition`): bounds (`cluster.min_replicas`, `max_replicas`) first; a desired
 //!   count of 0 while the autoscaler is Active holds at 1 until it has been active for
-//!   `stable_window`, then marks it Inactive (without scaling); once Inactive for
-//!   `scale_to_zero_grace` (30 s) it scales to 0. A revision Activating for longer than
-//!   600 s + 30 s (progress deadline) goes back to 0.
+//!   `stable_window`, then marks it Inactive (without scaling), looking again 3 s later if the
+//!   activator is already in the path; once Inactive it scales to 0 when it has been inactive
+//!   for `scale_to_zero_grace` (30 s) or, the fast path, when the activator has been in the
+//!   path for that long. A revision Activating for longer than 600 s + 30 s (progress
+//!   deadline) goes back to 0.
 //! - The activator (`activator/handler/concurrency_reporter.go`, `multiscaler.go: Poke`): the
 //!   first request that finds no container is reported at once as a concurrency of 1 (a request
 //!   count of 1) and pokes the autoscaler, which decides immediately: this is what scales from
@@ -36,20 +49,22 @@
 //! Modelling choices: the revision's concurrency is read from the cluster's request counters,
 //! which equals the sum over every queue-proxy plus the activator (Knative scrapes a sample of
 //! the pods when there are more than 3 and scales the mean up, which has the same expectation);
-//! requests still finishing on containers being scaled down count too. The activator stays in the
-//! request path only as the simulation's front buffer.
+//! requests still finishing on containers being scaled down count too. Where the activator
+//! stands decides when the last pod goes; requests are routed the same way in or out of the
+//! path (the simulation's front buffer holds them only while no container is ready), so its
+//! own queueing and load balancing are not modelled. The activator probe always succeeds.
 //!
-//! Left out: target burst capacity and the excess burst capacity it drives (they move the
-//! activator in and out of the path, which the simulation does not model), `activation_scale`,
-//! `initial_scale` (use `cluster.initial_replicas`), pod retention after scale to zero, and the
-//! scaler's probing of the activator and of the serverless service.
+//! Left out: `activation_scale`, `initial_scale` (use `cluster.initial_replicas`), pod
+//! retention after scale to zero (`scale-to-zero-pod-retention-period`, 0 by default), the
+//! lag between the serverless service's mode change and the activator's endpoints
+//! (`ProxyFor` counts from the mode change here).
 
 use super::metrics::{TimedBuckets, gcd};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::InputError;
-use crate::scenario::source::{Dur, Positive};
+use crate::scenario::source::{Dur, Finite, Positive};
 use crate::time::{SimDuration, SimTime};
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -77,8 +92,15 @@ impl KpaMetric {
 #[derive(Clone, Debug, PartialEq)]
 pub struct KpaParams {
     pub metric: KpaMetric,
-    /// Per-pod target value (Knative's `TargetValue`).
+    /// Per-pod target value (Knative's `TargetValue`): `total` times the target utilization,
+    /// or `target_per_pod` as given.
     pub target: f64,
+    /// What one pod can take (Knative's `TotalValue`): the `target` key capped at the
+    /// container concurrency, else the concurrency, else 200 requests per second. The excess
+    /// burst capacity counts `ready × total`.
+    pub total: f64,
+    /// `target_burst_capacity`: -1 keeps the activator in the path, 0 never puts it there.
+    pub target_burst_capacity: f64,
     pub stable_window: SimDuration,
     pub panic_window: SimDuration,
     /// `panic_window_percentage`: the panic window as a percentage of the stable window.
@@ -95,7 +117,13 @@ pub struct KpaParams {
     pub metric_delay: SimDuration,
 }
 
+/// `container-concurrency-target-percentage` (70 %), as a fraction.
 pub const DEFAULT_TARGET_UTILIZATION: f64 = 0.7;
+/// `target-burst-capacity` (`pkg/autoscaler/config/config.go`).
+pub const DEFAULT_TARGET_BURST_CAPACITY: f64 = 211.0;
+/// After marking the autoscaler inactive with the activator already in the path, the scaler
+/// looks again this much later (`scaler.go: handleScaleToZero`, `enqueueCB(pa, 3*time.Second)`).
+pub const PROXY_RECHECK_S: u64 = 3;
 /// `container-concurrency-target-default` when a container has no concurrency limit.
 pub const DEFAULT_RPS_TOTAL: f64 = 200.0;
 /// `autoscaling.TargetMin`.
@@ -185,6 +213,13 @@ pub struct Kpa {
     pa: Option<PaState>,
     /// The last count the autoscaler wanted (Knative's `pc.want`).
     want: i64,
+    /// The decider's last result: desired count and excess burst capacity.
+    decider: Option<(u32, i32)>,
+    /// Since when the activator has been in the request path (the serverless service in
+    /// proxy mode), if it is.
+    proxy_since: Option<SimTime>,
+    /// When the scaler asked to look again (`enqueueCB`), if it did.
+    recheck_at: Option<SimTime>,
 }
 
 impl Kpa {
@@ -203,6 +238,10 @@ impl Kpa {
                 .then(|| MaxWindow::new(p.scale_down_delay, p.tick)),
             pa: None,
             want: 0,
+            decider: None,
+            // The serverless service is created in proxy mode (`kpa.go: ReconcileKind`).
+            proxy_since: Some(SimTime::ZERO),
+            recheck_at: None,
             p,
         }
     }
@@ -243,8 +282,9 @@ impl Kpa {
         }
     }
 
-    /// `autoscaler.Scale`: the decider's desired count, or `None` without data.
-    fn scale(&mut self, obs: &Observation<'_>) -> Option<u32> {
+    /// `autoscaler.Scale`: the decider's desired count and excess burst capacity, or `None`
+    /// without data.
+    fn scale(&mut self, obs: &Observation<'_>) -> Option<(u32, i32)> {
         let now = obs.now;
         if self.stable.is_empty(now) {
             return None;
@@ -277,11 +317,18 @@ impl Kpa {
             w.record(now, desired);
             desired = w.current();
         }
-        Some(desired)
+        let ebc =
+            excess_burst_capacity(obs.ready, self.p.total, self.p.target_burst_capacity, panic);
+        Some((desired, ebc))
+    }
+
+    /// Asks to be reconciled again at `at` (`enqueueCB`); the earliest request wins.
+    fn enqueue(&mut self, at: SimTime) {
+        self.recheck_at = Some(self.recheck_at.map_or(at, |t| t.min(at)));
     }
 
     /// `handleScaleToZero`: what to ask for (`want`, -1 for unknown) and what to apply.
-    fn handle_scale_to_zero(&self, now: SimTime, desired: u32) -> (i64, Option<u32>) {
+    fn handle_scale_to_zero(&mut self, now: SimTime, desired: u32) -> (i64, Option<u32>) {
         if desired != 0 {
             return (i64::from(desired), Some(desired));
         }
@@ -289,23 +336,40 @@ impl Kpa {
             since: SimTime::ZERO,
         }) {
             PaState::Activating { since } => {
-                if now - since >= SimDuration::from_secs(ACTIVATION_TIMEOUT_S) {
+                let timeout = SimDuration::from_secs(ACTIVATION_TIMEOUT_S);
+                if now - since >= timeout {
                     (0, Some(0))
                 } else {
+                    self.enqueue(since + timeout);
                     (-1, None)
                 }
             }
             PaState::Active { since } => {
                 if now - since >= self.p.stable_window {
-                    (0, None) // mark inactive, keep the pods for the grace period
+                    // Mark inactive and keep the pods. With the activator already in the path
+                    // nothing else would wake the scaler: it looks again 3 s later.
+                    if self.proxy_since.is_some() {
+                        self.enqueue(now + SimDuration::from_secs(PROXY_RECHECK_S));
+                    }
+                    (0, None)
                 } else {
+                    self.enqueue(since + self.p.stable_window);
                     (1, Some(1))
                 }
             }
             PaState::Inactive { since } => {
-                if now - since >= self.p.scale_to_zero_grace {
+                // The activator is in the path once inactive (want = 0 puts the serverless
+                // service in proxy mode), so the activator probe succeeds. Pod retention is 0.
+                let grace = self.p.scale_to_zero_grace;
+                if now - since >= grace {
+                    return (0, Some(0));
+                }
+                // The fast path: backed by the activator for the grace period already.
+                let proxy_for = self.proxy_since.map_or(SimDuration::ZERO, |t| now - t);
+                if proxy_for >= grace {
                     (0, Some(0))
                 } else {
+                    self.enqueue(now + SimDuration(grace.0 - proxy_for.0));
                     (0, None)
                 }
             }
@@ -344,18 +408,52 @@ impl Kpa {
         self.pa = Some(next);
     }
 
-    fn decide(&mut self, obs: &Observation<'_>) -> Decision {
-        let Some(desired) = self.scale(obs) else {
+    /// One reconcile of the pod autoscaler (`kpa.go: ReconcileKind`) on the decider's last
+    /// result: the scaler, then the activator's place in the path, then the Active condition.
+    fn reconcile(&mut self, obs: &Observation<'_>) -> Decision {
+        let Some((desired, ebc)) = self.decider else {
             return Decision::Keep;
         };
+        let now = obs.now;
         let bounded = desired.max(obs.min_replicas).min(obs.max_replicas);
-        let (want, apply) = self.handle_scale_to_zero(obs.now, bounded);
+        let (want, apply) = self.handle_scale_to_zero(now, bounded);
         self.want = want;
-        self.update_condition(obs.now, obs.ready, obs.min_replicas);
+        // The activator leaves the path only when pods are wanted and the excess burst
+        // capacity is not negative.
+        let proxy = !(want > 0 && ebc >= 0);
+        match (proxy, self.proxy_since) {
+            (true, None) => {
+                self.proxy_since = Some(now);
+                // The serverless service's change triggers a reconcile of its own.
+                self.enqueue(now);
+            }
+            (false, Some(_)) => self.proxy_since = None,
+            _ => {}
+        }
+        self.update_condition(now, obs.ready, obs.min_replicas);
         match apply {
             Some(n) if n != obs.desired => Decision::Desired(n),
             _ => Decision::Keep,
         }
+    }
+
+    /// Whether the activator is in the request path now (the serverless service in proxy
+    /// mode).
+    pub fn activator_in_path(&self) -> bool {
+        self.proxy_since.is_some()
+    }
+}
+
+/// The excess burst capacity (`autoscaler.go: Scale`): `floor(ready · total − TBC − panic)`;
+/// 0 when the target burst capacity is 0, −1 when it is −1. Negative puts the activator in
+/// the request path.
+pub fn excess_burst_capacity(ready: u32, total: f64, tbc: f64, panic: f64) -> i32 {
+    if tbc == 0.0 {
+        0
+    } else if tbc < 0.0 {
+        -1
+    } else {
+        (f64::from(ready) * total - tbc - panic).floor() as i32
     }
 }
 
@@ -399,7 +497,13 @@ impl Autoscaler for Kpa {
             };
             self.deliver(now);
             self.record(now, first);
-            return self.decide(obs);
+            return match self.scale(obs) {
+                Some(result) => {
+                    self.decider = Some(result);
+                    self.reconcile(obs)
+                }
+                None => Decision::Keep,
+            };
         }
         while self.next_tick <= now {
             self.next_tick += self.interval;
@@ -410,8 +514,19 @@ impl Autoscaler for Kpa {
         self.deliver(now);
         // The autoscaler's status follows the endpoints between decisions.
         self.update_condition(now, obs.ready, obs.min_replicas);
-        if now.0.is_multiple_of(self.p.tick.0) {
-            self.decide(obs)
+        let due = self.recheck_at.is_some_and(|t| t <= now);
+        if due {
+            self.recheck_at = None;
+        }
+        if now.0.is_multiple_of(self.p.tick.0)
+            && let Some(result) = self.scale(obs)
+            && self.decider != Some(result)
+        {
+            self.decider = Some(result);
+            return self.reconcile(obs);
+        }
+        if due {
+            self.reconcile(obs)
         } else {
             Decision::Keep
         }
@@ -429,6 +544,8 @@ mod tests {
         KpaParams {
             metric: KpaMetric::Concurrency,
             target: (f64::from(concurrency) * 0.7).max(TARGET_MIN),
+            total: f64::from(concurrency),
+            target_burst_capacity: DEFAULT_TARGET_BURST_CAPACITY,
             stable_window: stable,
             panic_window: KpaParams::panic_window_for(stable, 10.0, res),
             panic_window_percentage: 10.0,
@@ -564,61 +681,102 @@ mod tests {
         assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Desired(1));
     }
 
-    #[test]
-    fn scale_to_zero_waits_for_the_stable_window_then_the_grace_period() {
+    /// Seconds until the pod autoscaler scales to 0, from a pod kept idle (`load` until
+    /// `silence_from`, then nothing), and when it was marked inactive.
+    fn zero_at(tbc: f64, load: f64, silence_from: f64) -> (f64, f64) {
+        let mut p = params(1);
+        p.target_burst_capacity = tbc;
         let mut c = Cluster::new(1, 1);
         c.min_replicas = 0;
-        let mut k = Kpa::new(params(1));
-        // No traffic from the start. Desired is 0 at once, but the autoscaler has been active
-        // for less than the stable window: held at 1 until 60 s, then Inactive; 30 s later, 0.
-        while c.now < SimTime::from_secs_f64(89.0) {
-            assert_eq!(
-                second(&mut k, &mut c, 0.0, true),
-                Decision::Keep,
-                "at {}",
+        let mut k = Kpa::new(p);
+        while c.desired > 0 {
+            let l = if c.now.as_secs_f64() < silence_from {
+                load
+            } else {
+                0.0
+            };
+            let d = second(&mut k, &mut c, l, true);
+            assert!(
+                d == Decision::Keep || d == Decision::Desired(0),
+                "{d:?} at {}",
                 c.now
             );
+            assert!(c.now.as_secs_f64() < 1000.0, "never reached zero");
         }
-        assert_eq!(
-            k.pa,
-            Some(PaState::Inactive {
-                since: SimTime::from_secs_f64(60.0)
-            })
-        );
-        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(0));
-        assert_eq!(c.now, SimTime::from_secs_f64(90.0));
-        assert_eq!(c.ready(), 0);
-        // At zero with no traffic nothing happens.
-        for _ in 0..100 {
-            assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Keep);
-        }
+        let Some(PaState::Inactive { since }) = k.pa else {
+            panic!("inactive at zero: {:?}", k.pa)
+        };
+        (c.now.as_secs_f64(), since.as_secs_f64())
+    }
+
+    #[test]
+    fn scale_to_zero_takes_the_fast_path_when_the_activator_is_already_in_the_path() {
+        // No traffic from the start. Desired is 0 at once, but the autoscaler has been active
+        // for less than the stable window: held at 1 until 60 s, then Inactive. With the
+        // default target burst capacity (211) one pod of concurrency 1 leaves an excess burst
+        // capacity of 1 − 211 < 0: the activator has been in the path since the start, so the
+        // scaler looks again 3 s later and the fast path scales to 0 at 63 s
+        // (`handleScaleToZero`: "Fast path scaling to 0, in proxy mode for" ≥ grace).
+        assert_eq!(zero_at(211.0, 0.0, 0.0), (63.0, 60.0));
+        // TBC = -1: the activator is always in the path; the same.
+        assert_eq!(zero_at(-1.0, 0.0, 0.0), (63.0, 60.0));
+        // TBC = 0: the activator is never in the path while pods are wanted. Marking the
+        // autoscaler inactive (want = 0) puts it there; 0 after the grace period, at 90 s.
+        assert_eq!(zero_at(0.0, 0.0, 0.0), (90.0, 60.0));
     }
 
     #[test]
     fn scale_to_zero_after_traffic_stops() {
-        let mut c = Cluster::new(1, 1);
-        c.min_replicas = 0;
-        let mut k = Kpa::new(params(1));
-        for _ in 0..100 {
-            assert_eq!(second(&mut k, &mut c, 0.5, true), Decision::Keep);
+        // Half a request in the system until 100 s, then silence. The stable window holds
+        // traffic until it is all zeros: the decision at 160 s sees (100, 160] → desired 0,
+        // Inactive; the fast path gives 0 at 163 s (the example: last request at
+        // 119.8 s, zero at 183 s in Knative rather than 210 s).
+        assert_eq!(zero_at(211.0, 0.5, 100.0), (163.0, 160.0));
+        assert_eq!(zero_at(0.0, 0.5, 100.0), (190.0, 160.0));
+        // A target burst capacity the pod can cover takes the activator out of the path:
+        // floor(1 − 0.25 − 0.5) = 0 ≥ 0 under load, so it enters only when the autoscaler is
+        // marked inactive, and the grace period runs from there.
+        assert_eq!(zero_at(0.25, 0.5, 100.0), (190.0, 160.0));
+    }
+
+    #[test]
+    fn excess_burst_capacity_as_knative() {
+        // knative/serving pkg/autoscaler/scaling/autoscaler_test.go: expectedEBC(totCap,
+        // targetBC, recordedConcurrency, numPods) = floor(totCap / 0.75 · numPods − targetBC −
+        // recordedConcurrency), the test's TotalValue being the target over 75 %.
+        let ebc = |tot: f64, tbc: f64, panic: f64, pods: u32| {
+            excess_burst_capacity(pods, tot / 0.75, tbc, panic)
+        };
+        // TestAutoscalerStableModeIncreaseWithConcurrencyDefault: 10/0.75 − 101 − 10 → −98.
+        assert_eq!(ebc(10.0, 101.0, 10.0, 1), -98);
+        // TestAutoscalerStableModeDecrease: 8 pods, 10/0.75 · 8 − 98 − 100 = −91.33 → −92.
+        assert_eq!(ebc(10.0, 98.0, 100.0, 8), -92);
+        assert_eq!(ebc(10.0, 98.0, 50.0, 8), -42);
+        // TestAutoscalerRateLimitScaleDown: 100 pods, 1333.3 − 61 − 1 → 1271.
+        assert_eq!(ebc(10.0, 61.0, 1.0, 100), 1271);
+        // TestAutoscalerUseOnePodAsMinimumIfEndpointsNotFound: 0 pods → −81 − 888 = −969.
+        assert_eq!(ebc(10.0, 81.0, 888.0, 0), -969);
+        // TBC 0 and −1 are fixed (`case spec.TargetBurstCapacity == 0` / default −1).
+        assert_eq!(excess_burst_capacity(0, 100.0, 0.0, 500.0), 0);
+        assert_eq!(excess_burst_capacity(1000, 100.0, -1.0, 0.0), -1);
+    }
+
+    #[test]
+    fn the_activator_leaves_the_path_with_enough_spare_capacity() {
+        // 3 pods of concurrency 100 (total 100 each) under 50 in the system: 300 − 211 − 50
+        // = 39 ≥ 0, so the activator leaves the path at the first decision; a surge to 100
+        // makes it −11 < 0 and puts it back.
+        let mut c = Cluster::new(100, 3);
+        let mut k = Kpa::new(params(100));
+        assert!(k.activator_in_path());
+        for _ in 0..10 {
+            second(&mut k, &mut c, 50.0, true);
         }
-        // Silence from 100 s. The stable window holds traffic until it is all zeros: the
-        // decision at 160 s sees (100, 160] → desired 0, Inactive; 0 at 190 s.
-        while c.now < SimTime::from_secs_f64(189.0) {
-            assert_eq!(
-                second(&mut k, &mut c, 0.0, true),
-                Decision::Keep,
-                "at {}",
-                c.now
-            );
+        assert!(!k.activator_in_path());
+        for _ in 0..10 {
+            second(&mut k, &mut c, 100.0, true);
         }
-        assert_eq!(
-            k.pa,
-            Some(PaState::Inactive {
-                since: SimTime::from_secs_f64(160.0)
-            })
-        );
-        assert_eq!(second(&mut k, &mut c, 0.0, true), Decision::Desired(0));
+        assert!(k.activator_in_path());
     }
 
     #[test]
@@ -638,12 +796,13 @@ mod tests {
         while c.desired > 0 {
             second(&mut k, &mut c, 0.0, true);
         }
-        for _ in 0..20 {
+        assert_eq!(c.now, SimTime::from_secs_f64(63.0));
+        for _ in 0..47 {
             second(&mut k, &mut c, 0.0, true);
         }
         // A request arrives at 110.5 s and waits in the front buffer: the poke decides at once.
         // The activator reports a concurrency of 1. The stable window still holds the zeros
-        // scraped until 90 s: 1/60 → ceil(0.0167 / 0.7) = 1 pod. The 6 s panic window had no
+        // scraped until 63 s: 1/60 → ceil(0.0167 / 0.7) = 1 pod. The 6 s panic window had no
         // write for longer than itself, so it starts afresh at 1 → ceil(1 / 0.7) = 2, which is
         // twice the (at least one) ready pod: Knative panics and asks for 2 pods with a
         // container concurrency of 1.
@@ -736,7 +895,9 @@ mod tests {
 pub struct RawKpa {
     pub metric: Option<Spanned<String>>,
     pub target: Option<Spanned<Positive>>,
-    pub target_utilization: Option<Spanned<Positive>>,
+    pub target_utilization_percentage: Option<Spanned<Positive>>,
+    pub target_per_pod: Option<Spanned<Positive>>,
+    pub target_burst_capacity: Option<Spanned<Finite>>,
     pub stable_window: Option<Spanned<Dur>>,
     pub panic_window_percentage: Option<Spanned<Positive>>,
     pub panic_threshold: Option<Spanned<Positive>>,
@@ -769,30 +930,13 @@ impl PolicyType for KpaParams {
                 }
             },
         };
-        if let (Some(_), Some(u)) = (&raw.target, &raw.target_utilization) {
-            return Err(k.err(
-            u.span(),
-            "target_utilization",
-            "give `target` (the per-container value the autoscaler aims at) or `target_utilization` (a fraction of cluster.concurrency, or of 200 requests per second), not both",
-        ));
-        }
-        let utilization = k.number(
-            &raw.target_utilization,
-            "target_utilization",
-            kp::DEFAULT_TARGET_UTILIZATION,
-            |v| (0.01..=1.0).contains(&v),
-            "a utilization from 0.01 to 1",
-        )?;
-        let total = match metric {
-            KpaMetric::Concurrency => f64::from(ctx.concurrency),
-            KpaMetric::Rps => kp::DEFAULT_RPS_TOTAL,
-        };
-        let target = k.number(
-            &raw.target,
-            "target",
-            (total * utilization).max(kp::TARGET_MIN),
-            |v| v >= kp::TARGET_MIN,
-            "a target of at least 0.01",
+        let (target, total) = resolve_target(raw, k, ctx, metric)?;
+        let target_burst_capacity = k.number(
+            &raw.target_burst_capacity,
+            "target_burst_capacity",
+            kp::DEFAULT_TARGET_BURST_CAPACITY,
+            |v| v == -1.0 || v >= 0.0,
+            "-1 (the activator always in the request path), 0 (never) or a number of requests from 0 up",
         )?;
         let resolution = k.positive(
             &raw.metric_resolution,
@@ -853,6 +997,8 @@ impl PolicyType for KpaParams {
         Ok(KpaParams {
             metric,
             target,
+            total,
+            target_burst_capacity,
             stable_window,
             panic_window: KpaParams::panic_window_for(stable_window, percentage, resolution),
             panic_window_percentage: percentage,
@@ -892,7 +1038,13 @@ impl PolicyType for KpaParams {
         let p = self;
         vec![
             ("metric", p.metric.name().to_string()),
-            ("target", p.target.to_string()),
+            ("target", p.total.to_string()),
+            (
+                "target_utilization_percentage",
+                (100.0 * p.target / p.total).to_string(),
+            ),
+            ("target_per_pod", p.target.to_string()),
+            ("target_burst_capacity", p.target_burst_capacity.to_string()),
             ("stable_window", secs(p.stable_window)),
             (
                 "panic_window_percentage",
@@ -912,4 +1064,58 @@ impl PolicyType for KpaParams {
     fn build(&self, _ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
         Ok(Box::new(Kpa::new(self.clone())))
     }
+}
+
+/// `ResolveMetricTarget` (`reconciler/autoscaling/resources/target.go`): the per-pod target
+/// and the per-pod total. `total` is the `target` key (Knative's `autoscaling.knative.dev/target`
+/// annotation), capped at the container concurrency for the concurrency metric, else the
+/// concurrency, else 200 requests per second; the target is `max(0.01, total · utilization)`.
+/// `target_per_pod` gives the target directly (the total stays the default).
+fn resolve_target(
+    raw: &RawKpa,
+    k: &Keys,
+    ctx: &PolicyContext,
+    metric: KpaMetric,
+) -> Result<(f64, f64), InputError> {
+    use crate::autoscaler::kpa as kp;
+    if raw.target_per_pod.is_some()
+        && let Some(other) = raw
+            .target
+            .as_ref()
+            .or(raw.target_utilization_percentage.as_ref())
+    {
+        return Err(k.err(
+            other.span(),
+            if raw.target.is_some() { "target" } else { "target_utilization_percentage" },
+            "give `target_per_pod` (the final per-container value the autoscaler aims at) or `target` and `target_utilization_percentage` (Knative's annotations: target x utilization), not both",
+        ));
+    }
+    let default_total = match metric {
+        KpaMetric::Concurrency => f64::from(ctx.concurrency),
+        KpaMetric::Rps => kp::DEFAULT_RPS_TOTAL,
+    };
+    if raw.target_per_pod.is_some() {
+        let t = k.number(
+            &raw.target_per_pod,
+            "target_per_pod",
+            0.0,
+            |v| v >= kp::TARGET_MIN,
+            "a target of at least 0.01",
+        )?;
+        return Ok((t, default_total));
+    }
+    let percentage = k.number(
+        &raw.target_utilization_percentage,
+        "target_utilization_percentage",
+        kp::DEFAULT_TARGET_UTILIZATION * 100.0,
+        |v| v > 0.0 && v <= 100.0,
+        "a percentage greater than 0, at most 100",
+    )?;
+    let total = match (&raw.target, metric) {
+        (None, _) => default_total,
+        (Some(t), KpaMetric::Concurrency) => t.get_ref().0.min(default_total),
+        (Some(t), KpaMetric::Rps) => t.get_ref().0,
+    };
+    let target = (total * percentage / 100.0).max(kp::TARGET_MIN);
+    Ok((target, total))
 }

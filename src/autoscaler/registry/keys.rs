@@ -8,7 +8,7 @@
 use crate::autoscaler::metrics::ClusterMetric;
 use crate::error::InputError;
 use crate::planner::calibrate::ModelKind;
-use crate::scenario::source::{Dur, NonNegative, Positive, Source, positive_duration};
+use crate::scenario::source::{Dur, Finite, NonNegative, Positive, Source, positive_duration};
 use crate::time::SimDuration;
 use std::ops::Range;
 use toml::Spanned;
@@ -197,6 +197,12 @@ impl Number for Positive {
 }
 
 impl Number for NonNegative {
+    fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl Number for Finite {
     fn get(self) -> f64 {
         self.0
     }

@@ -96,10 +96,102 @@ fn kpa_defaults_are_knative_defaults() {
         panic!("a kpa")
     };
     assert!((p.target - 140.0).abs() < 1e-12);
+    // `target` is Knative's annotation: times the utilization, capped at the concurrency.
     let PolicySpec::Kpa(p) = parse("type = \"kpa\"\ntarget = 10").unwrap() else {
         panic!("a kpa")
     };
-    assert_eq!(p.target, 10.0);
+    assert!((p.target - 2.8).abs() < 1e-12);
+    assert_eq!(p.total, 4.0);
+    let PolicySpec::Kpa(p) = parse("type = \"kpa\"\ntarget_per_pod = 10").unwrap() else {
+        panic!("a kpa")
+    };
+    assert_eq!((p.target, p.total), (10.0, 4.0));
+    assert_eq!(p.target_burst_capacity, 211.0);
+}
+
+/// `ResolveMetricTarget`, the cases of knative/serving
+/// `pkg/reconciler/autoscaling/resources/target_test.go: TestResolveMetricTarget` that a
+/// scenario can express (the container concurrency is `cluster.concurrency`; Knative's own
+/// test configuration uses a utilization of 100 % unless a case sets it).
+#[test]
+fn kpa_target_resolves_as_knative() {
+    let cases = [
+        // (concurrency, policy keys, target, total)
+        (100, "", 100.0, 100.0),                                  // defaults
+        (100, "target_utilization_percentage = 80", 80.0, 100.0), // default CC + 80% TU
+        (12, "target_utilization_percentage = 75", 9.0, 12.0),    // CC 12, TU annotation 75%
+        (10, "target_utilization_percentage = 80", 8.0, 10.0),    // CC 10 and TU=80%
+        (1, "target_utilization_percentage = 80", 0.8, 1.0),      // CC 1 and TU=80%
+        (1, "", 1.0, 1.0),                                        // CC 1
+        (100, "target = 1", 1.0, 1.0),                            // target annotation 1
+        (
+            100,
+            "target = 1\ntarget_utilization_percentage = 0.1",
+            0.01,
+            1.0,
+        ), // TU=0.1% -> TargetMin
+        (
+            100,
+            "target = 1\ntarget_utilization_percentage = 75",
+            0.75,
+            1.0,
+        ),
+        (
+            100,
+            "target = 10\ntarget_utilization_percentage = 75",
+            7.5,
+            10.0,
+        ),
+        (10, "target = 1", 1.0, 1.0), // CC greater than the annotation (ok)
+        (1000, "target = 500", 500.0, 500.0), // annotation greater than the default (ok)
+        (1, "target = 10", 1.0, 1.0), // annotation greater than CC: capped for safety
+        (
+            1,
+            "metric = \"rps\"\ntarget_utilization_percentage = 70",
+            140.0,
+            200.0,
+        ), // RPS defaults
+        (
+            100,
+            "metric = \"rps\"\ntarget = 1\ntarget_utilization_percentage = 70",
+            0.7,
+            1.0,
+        ),
+        (
+            100,
+            "metric = \"rps\"\ntarget_utilization_percentage = 75",
+            150.0,
+            200.0,
+        ),
+        (
+            1,
+            "metric = \"rps\"\ntarget = 300\ntarget_utilization_percentage = 70",
+            210.0,
+            300.0,
+        ),
+    ];
+    for (concurrency, keys, target, total) in cases {
+        // Knative's test configuration has a utilization of 100 % unless the case sets one.
+        let keys = if keys.contains("utilization") {
+            keys.to_string()
+        } else {
+            format!("{keys}\ntarget_utilization_percentage = 100")
+        };
+        let text = format!(
+            "{}[[policy]]\nname = \"p\"\ntype = \"kpa\"\n{keys}\n",
+            HEAD.replace("concurrency = 4", &format!("concurrency = {concurrency}"))
+        );
+        let s = crate::scenario::parse(Path::new("s.toml"), &text).unwrap();
+        let PolicySpec::Kpa(p) = &s.policies[0].spec else {
+            panic!("a kpa")
+        };
+        assert!(
+            (p.target - target).abs() < 1e-9 && p.total == total,
+            "{keys} with concurrency {concurrency}: got ({}, {}), want ({target}, {total})",
+            p.target,
+            p.total
+        );
+    }
 }
 
 #[test]
@@ -156,7 +248,7 @@ fn keys_of_another_type_are_errors_at_their_line() {
 
 #[test]
 fn out_of_range_values_say_what_was_expected() {
-    let cases: [(&str, &str, &str); 17] = [
+    let cases: [(&str, &str, &str); 18] = [
         (
             "type = \"hpa\"\ntarget_utilization = 0.705",
             "policy.target_utilization",
@@ -218,9 +310,14 @@ fn out_of_range_values_say_what_was_expected() {
             "at least 1",
         ),
         (
-            "type = \"kpa\"\ntarget = 5\ntarget_utilization = 0.5",
-            "policy.target_utilization",
+            "type = \"kpa\"\ntarget_per_pod = 5\ntarget_utilization_percentage = 50",
+            "policy.target_utilization_percentage",
             "not both",
+        ),
+        (
+            "type = \"kpa\"\ntarget_burst_capacity = -2",
+            "policy.target_burst_capacity",
+            "-1 (the activator always in the request path)",
         ),
         (
             "type = \"kpa\"\nstable_window = \"5s\"",
