@@ -30,6 +30,10 @@
 //!   `metric_resolution` (15 s), each sample is the mean busy slots over `metric_window` (15 s),
 //!   a container younger than the window is measured from its start if it is at least 10 s old,
 //!   else it has no metric yet; the HPA reads the latest scrape, `metric_delay` after it.
+//! - Independent clocks: metrics-server's scrape ticker and the HPA's sync loop are not
+//!   aligned; each replication draws the ticker's phase uniformly in `[0, metric_resolution)`
+//!   from the `scrape_phase` random stream (common to every policy of the replication) unless
+//!   `scrape_phase` fixes it.
 //!
 //! Modelling choices: a container's "CPU request" is its request slots (`cluster.concurrency`)
 //! and its usage the mean busy slots, in thousandths (millicores). Kubernetes rejects a
@@ -151,7 +155,25 @@ pub struct HpaParams {
     pub stabilization_window: SimDuration,
     /// `None`: no `spec.behavior` (the legacy rules).
     pub behavior: Option<Behavior>,
+    /// `scrape.phase` is used as given when `scrape_phase` is set; otherwise each run draws it.
     pub scrape: ScrapeSpec,
+    /// `scrape_phase`: the scrape ticker's offset from the sync loop, or `None` to draw it
+    /// uniformly from `[0, metric_resolution)` for each replication.
+    pub scrape_phase: Option<SimDuration>,
+}
+
+/// The random stream of the scrape ticker's phase: one draw per replication, the same for
+/// every policy of the replication.
+pub const SCRAPE_PHASE_STREAM: &str = "scrape_phase";
+
+/// A phase uniform in `[0, resolution)`, whole milliseconds, from the replication's
+/// `scrape_phase` stream.
+pub fn draw_scrape_phase(seed: u64, replication: u32, resolution: SimDuration) -> SimDuration {
+    use rand::RngExt;
+    let mut rng = crate::rng::stream(seed, replication, SCRAPE_PHASE_STREAM);
+    let u: f64 = rng.random();
+    let ms = (u * resolution.as_secs_f64() * 1000.0).floor();
+    SimDuration::from_secs_f64(ms / 1000.0).min(SimDuration(resolution.0 - 1))
 }
 
 /// Default target utilization of this project (Kubernetes' own default is 80 %).
@@ -524,6 +546,13 @@ impl Autoscaler for Hpa {
         self.tick
     }
 
+    /// The next sync (every `sync_period` from time 0) or scrape (every `metric_resolution`
+    /// from the phase), whichever comes first.
+    fn next_tick(&self, now: SimTime) -> SimTime {
+        let sync = SimTime((now.0 / self.p.sync_period.0 + 1) * self.p.sync_period.0);
+        sync.min(self.p.scrape.next_after(now))
+    }
+
     fn tick(&mut self, obs: &Observation<'_>) -> Decision {
         self.pipeline.observe(obs);
         if !obs.now.0.is_multiple_of(self.p.sync_period.0) {
@@ -550,7 +579,9 @@ mod tests {
                 window: SimDuration::from_secs(15),
                 delay: SimDuration::ZERO,
                 fresh_min: SimDuration::from_secs(FRESH_CONTAINER_MIN_S),
+                phase: SimDuration::ZERO,
             },
+            scrape_phase: Some(SimDuration::ZERO),
         }
     }
 
@@ -581,6 +612,37 @@ mod tests {
         let d = hpa.tick(&c.obs());
         c.apply(d);
         d
+    }
+
+    #[test]
+    fn a_sync_reads_the_scrape_of_its_own_phase() {
+        // The scrape ticker runs 5 s after the sync loop: the sync at 15 s reads the scrape of
+        // 5 s (10 s old), the sync at 30 s the one of 20 s.
+        let mut p = params(50, None);
+        p.scrape.phase = SimDuration::from_secs(5);
+        let mut hpa = Hpa::new(p);
+        let at = SimTime::from_secs_f64;
+        assert_eq!(hpa.next_tick(SimTime::ZERO), at(5.0));
+        assert_eq!(hpa.next_tick(at(5.0)), at(15.0));
+        assert_eq!(hpa.next_tick(at(15.0)), at(20.0));
+        let mut c = Cluster::new(1, 10);
+        // 5 s at 100 %, scraped at 5 s; then 10 s idle.
+        c.run(5.0, &[1.0; 10]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep);
+        c.run(10.0, &[0.0; 10]);
+        // r = 100 / 50 = 2 → 20 pods, from a sample that no longer holds (the truth is 0).
+        assert_eq!(hpa.tick(&c.obs()), Decision::Desired(20));
+    }
+
+    #[test]
+    fn the_scrape_phase_is_one_draw_per_replication() {
+        let res = SimDuration::from_secs(15);
+        let draws: Vec<SimDuration> = (0..2000).map(|r| draw_scrape_phase(7, r, res)).collect();
+        assert_eq!(draws[3], draw_scrape_phase(7, 3, res)); // the same for every policy
+        assert!(draws.iter().all(|d| *d < res && d.0 % 1_000_000 == 0));
+        // Uniform on [0, 15): mean 7.5 s, standard error 15/√12/√2000 = 0.097 s.
+        let mean = draws.iter().map(|d| d.as_secs_f64()).sum::<f64>() / 2000.0;
+        assert!((mean - 7.5).abs() < 0.4, "mean {mean}");
     }
 
     #[test]
@@ -834,6 +896,7 @@ pub struct RawHpa {
     pub metric_resolution: Option<Spanned<Dur>>,
     pub metric_window: Option<Spanned<Dur>>,
     pub metric_delay: Option<Spanned<Dur>>,
+    pub scrape_phase: Option<Spanned<Dur>>,
     pub behavior: Option<Spanned<bool>>,
     pub scale_up_policies: Option<Spanned<RawRatePolicies>>,
     pub scale_up_select: Option<Spanned<String>>,
@@ -905,6 +968,21 @@ impl PolicyType for HpaParams {
                 ),
             ));
         }
+        let scrape_phase = match &raw.scrape_phase {
+            Some(ph) if ph.get_ref().0 >= resolution => {
+                return Err(k.err(
+                    ph.span(),
+                    "scrape_phase",
+                    format!(
+                        "expected a duration shorter than metric_resolution ({}), found {}; leave it out to draw it at random",
+                        secs(resolution),
+                        secs(ph.get_ref().0)
+                    ),
+                ));
+            }
+            Some(ph) => Some(ph.get_ref().0),
+            None => None,
+        };
 
         let behavior_keys = [
             raw.scale_up_policies.as_ref().map(|v| v.span()),
@@ -971,7 +1049,9 @@ impl PolicyType for HpaParams {
                 window,
                 delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
                 fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
+                phase: scrape_phase.unwrap_or(SimDuration::ZERO),
             },
+            scrape_phase,
         })
     }
 
@@ -988,6 +1068,10 @@ impl PolicyType for HpaParams {
             ("metric_resolution", secs(p.scrape.resolution)),
             ("metric_window", secs(p.scrape.window)),
             ("metric_delay", secs(p.scrape.delay)),
+            (
+                "scrape_phase",
+                p.scrape_phase.map_or("random".to_string(), secs),
+            ),
             ("behavior", p.behavior.is_some().to_string()),
         ];
         if let Some(b) = &p.behavior {
@@ -1002,8 +1086,13 @@ impl PolicyType for HpaParams {
         v
     }
 
-    fn build(&self, _ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
-        Ok(Box::new(Hpa::new(self.clone())))
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error> {
+        let mut p = self.clone();
+        if self.scrape_phase.is_none() {
+            p.scrape.phase =
+                draw_scrape_phase(ctx.scenario.seed, ctx.replication, p.scrape.resolution);
+        }
+        Ok(Box::new(Hpa::new(p)))
     }
 }
 

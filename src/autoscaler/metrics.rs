@@ -42,12 +42,24 @@ pub struct ScrapeSpec {
     /// A container ready for less than this at a scrape gives no sample (metrics-server's
     /// `freshContainerMinMetricsResolution`, 10 s); zero elsewhere.
     pub fresh_min: SimDuration,
+    /// Scrapes happen at `phase + k · resolution`: the scrape ticker's offset from the
+    /// policy's own loop (less than `resolution`; 0 puts both on one grid).
+    pub phase: SimDuration,
 }
 
 impl ScrapeSpec {
     /// Whether a scrape is due at `now`.
     pub fn is_due(&self, now: SimTime) -> bool {
-        now.0.is_multiple_of(self.resolution.0)
+        now.0 >= self.phase.0 && (now.0 - self.phase.0).is_multiple_of(self.resolution.0)
+    }
+
+    /// The first scrape strictly after `now`.
+    pub fn next_after(&self, now: SimTime) -> SimTime {
+        if now.0 < self.phase.0 {
+            return SimTime(self.phase.0);
+        }
+        let k = (now.0 - self.phase.0) / self.resolution.0 + 1;
+        SimTime(self.phase.0 + k * self.resolution.0)
     }
 }
 
@@ -447,7 +459,22 @@ mod tests {
             window: secs(window),
             delay: secs(delay),
             fresh_min: secs(fresh),
+            phase: SimDuration::ZERO,
         }
+    }
+
+    #[test]
+    fn scrapes_follow_their_phase() {
+        let mut s = spec(15, 15, 0, 0);
+        s.phase = SimDuration::from_secs_f64(4.5);
+        let at = SimTime::from_secs_f64;
+        assert!(!s.is_due(at(0.0)) && !s.is_due(at(15.0)));
+        assert!(s.is_due(at(4.5)) && s.is_due(at(19.5)));
+        assert_eq!(s.next_after(at(0.0)), at(4.5));
+        assert_eq!(s.next_after(at(4.5)), at(19.5));
+        assert_eq!(s.next_after(at(15.0)), at(19.5));
+        s.phase = SimDuration::ZERO;
+        assert_eq!(s.next_after(at(15.0)), at(30.0));
     }
 
     #[test]

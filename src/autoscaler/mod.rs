@@ -128,6 +128,13 @@ pub trait Autoscaler: Send {
     /// resolution when the policy samples more often than it decides.
     fn tick_interval(&self) -> SimDuration;
 
+    /// When the next [`tick`](Autoscaler::tick) after one at `now` is due: `now` plus
+    /// [`tick_interval`](Autoscaler::tick_interval) unless the policy runs several clocks
+    /// that are not on one grid (the HPA's sync loop and metrics-server's scrape ticker).
+    fn next_tick(&self, now: SimTime) -> SimTime {
+        SimTime(now.0.saturating_add(self.tick_interval().0.max(1)))
+    }
+
     /// Observes the cluster and decides.
     fn tick(&mut self, obs: &Observation<'_>) -> Decision;
 

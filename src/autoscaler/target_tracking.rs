@@ -102,6 +102,8 @@ impl TargetTracking {
             window: p.period,
             delay: p.metric_delay,
             fresh_min: SimDuration::ZERO,
+            // CloudWatch datapoints are on the period grid the policy evaluates on.
+            phase: SimDuration::ZERO,
         });
         TargetTracking {
             p,

@@ -132,6 +132,8 @@ impl Threshold {
             window: p.period,
             delay: p.metric_delay,
             fresh_min: SimDuration::ZERO,
+            // CloudWatch datapoints are on the period grid the policy evaluates on.
+            phase: SimDuration::ZERO,
         });
         Threshold {
             p,

@@ -201,7 +201,7 @@ impl<'a> Sim<'a> {
             last_arrival: 0,
             views: Vec::new(),
         };
-        let tick = sim.policy.tick_interval().0.max(1);
+        let tick = sim.policy.next_tick(SimTime::ZERO).0;
         if tick < sim.end {
             sim.events.push(SimTime(tick), Event::Tick);
         }
@@ -284,9 +284,7 @@ impl<'a> Sim<'a> {
                     .handle(self.now, ev, &mut self.events, &mut self.acct);
             }
             Event::Tick => {
-                let next = self
-                    .now
-                    .saturating_add(self.policy.tick_interval().0.max(1));
+                let next = self.policy.next_tick(SimTime(self.now)).0.max(self.now + 1);
                 if next < self.end {
                     self.events.push(SimTime(next), Event::Tick);
                 }

@@ -42,9 +42,12 @@ fn hpa_defaults_are_kubernetes_defaults() {
             resolution: secs(15),
             window: secs(15),
             delay: SimDuration::ZERO,
-            fresh_min: secs(10)
+            fresh_min: secs(10),
+            phase: SimDuration::ZERO,
         }
     );
+    // Drawn per replication at build unless given.
+    assert_eq!(p.scrape_phase, None);
 }
 
 #[test]
