@@ -9,8 +9,8 @@
 //!
 //! Rules. The planner reads the cluster's arrival counter (what a load balancer counts; nothing
 //! about the future) every second ([`super::planning::OBSERVATION_S`]; every step if the step
-//! is not a whole number of seconds) and decides once per planning step (the scenario's
-//! `interval`), at its tick:
+//! is not a whole number of seconds) and decides once per planning step (its `step`, by
+//! default the shorter of the scenario's `interval` and 20 s), at its tick:
 //! 1. feed the arrival rate of the step that just ended to the forecaster, and compare the
 //!    rate of each second of it with the forecast made for it (see 3);
 //! 2. forecast the next `horizon` steps; add to the first step the plan controls (the
@@ -82,6 +82,8 @@ pub const ERROR_WINDOW_S: u64 = 3600;
 /// Validated `dp` parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DpParams {
+    /// The decision step.
+    pub step: SimDuration,
     /// How far ahead each plan looks (at least the start-up delay plus one step).
     pub horizon: SimDuration,
     pub forecaster: ForecastMethod,
@@ -125,7 +127,7 @@ pub struct Dp {
 impl Dp {
     /// The planner for a run of `sc` (measures the calibration table on first use).
     pub fn new(params: &DpParams, sc: &Scenario) -> Result<Dp, Error> {
-        let planning = Planning::of(sc);
+        let planning = Planning::of(sc, params.step);
         let model = planner_model(sc, params.model)?;
         let forecaster = Forecaster::new(params.forecaster)
             .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
@@ -243,6 +245,7 @@ impl Dp {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDp {
+    pub step: Option<Spanned<Dur>>,
     pub horizon: Option<Spanned<Dur>>,
     pub forecaster: Option<Spanned<String>>,
     pub alpha: Option<Spanned<Positive>>,
@@ -261,6 +264,7 @@ impl PolicyType for DpParams {
     type Raw = RawDp;
 
     fn validate(raw: &RawDp, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
+        let step = k.step(&raw.step, ctx.interval)?;
         let horizon = k.positive(
             &raw.horizon,
             "horizon",
@@ -339,26 +343,26 @@ impl PolicyType for DpParams {
             "a smoothing weight above 0 and at most 1",
         )?;
         let period = if uses_season {
-            let step = ctx.interval.0.max(1);
+            let step_ns = step.0.max(1);
             match &raw.season {
                 Some(s) => {
                     let season = s.get_ref().0;
-                    if season.0 < step || !season.0.is_multiple_of(step) {
+                    if season.0 < step_ns || !season.0.is_multiple_of(step_ns) {
                         return Err(k.err(
-                        s.span(),
-                        "season",
-                        format!(
-                            "expected a whole number of planning intervals (interval = {}), found {}",
-                            secs(ctx.interval),
-                            secs(season)
-                        ),
-                    ));
+                            s.span(),
+                            "season",
+                            format!(
+                                "expected a whole number of planning steps (step = {}), found {}",
+                                secs(step),
+                                secs(season)
+                            ),
+                        ));
                     }
-                    (season.0 / step) as usize
+                    (season.0 / step_ns) as usize
                 }
                 None => {
                     let default = DEFAULT_SEASON_S * crate::time::NANOS_PER_SEC;
-                    ((default as f64 / step as f64).round() as usize).max(1)
+                    ((default as f64 / step_ns as f64).round() as usize).max(1)
                 }
             }
         } else {
@@ -385,11 +389,12 @@ impl PolicyType for DpParams {
         let season = match forecaster {
             ForecastMethod::SeasonalNaive { period }
             | ForecastMethod::HoltWinters { period, .. } => {
-                SimDuration(ctx.interval.0.saturating_mul(period as u64))
+                SimDuration(step.0.saturating_mul(period as u64))
             }
             ForecastMethod::Last | ForecastMethod::Ewma { .. } => SimDuration::ZERO,
         };
         Ok(DpParams {
+            step,
             horizon,
             forecaster,
             margin,
@@ -401,6 +406,7 @@ impl PolicyType for DpParams {
     fn parameters(&self) -> Vec<(&'static str, String)> {
         let p = self;
         let mut v = vec![
+            ("step", secs(p.step)),
             ("horizon", secs(p.horizon)),
             ("forecaster", p.forecaster.name().to_string()),
         ];
@@ -424,6 +430,10 @@ impl PolicyType for DpParams {
         v
     }
 
+    fn decision_step(&self) -> Option<SimDuration> {
+        Some(self.step)
+    }
+
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
         Ok(Box::new(Dp::new(self, ctx.scenario)?))
     }
@@ -437,7 +447,7 @@ mod tests {
 
     fn scenario(extra: &str) -> Scenario {
         let text = format!(
-            "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"90s\"\nmax_replicas = 50\n{extra}\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\n"
+            "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"90s\"\nmax_replicas = 50\n{extra}\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\nstep = \"60s\"\n"
         );
         crate::scenario::parse(Path::new("t.toml"), &text).unwrap()
     }
@@ -445,7 +455,7 @@ mod tests {
     #[test]
     fn start_up_delay_is_counted_in_whole_steps() {
         let sc = scenario("");
-        let p = Planning::of(&sc);
+        let p = Planning::of(&sc, SimDuration::from_secs(60));
         assert_eq!(p.delay_steps, 2);
         // Two starts priced at their two unserved minutes of billing (0.04/h default).
         assert!((p.switching.start - 120.0 * 0.04 / 3600.0).abs() < 1e-15);
@@ -455,7 +465,7 @@ mod tests {
     #[test]
     fn committed_counts_starting_containers_from_the_step_they_are_ready() {
         let sc = scenario("");
-        let p = Planning::of(&sc);
+        let p = Planning::of(&sc, SimDuration::from_secs(60));
         // 3 ready; one started 30 s ago (ready in 60 s), one started now (ready in 90 s).
         let mut c = Cluster::new(1, 3);
         c.run(30.0, &[]);
@@ -533,5 +543,29 @@ mod tests {
             Decision::Desired(n) => assert!(n > 10, "{n}"),
             Decision::Keep => panic!("a surge is planned for at once"),
         }
+    }
+
+    /// The decision step is the policy's own: with `step = "20s"` under a 60 s report
+    /// interval, `dp` decides every 20 s.
+    #[test]
+    fn decides_at_its_own_step() {
+        let text = "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"30s\"\nmax_replicas = 50\ninitial_replicas = 1\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\nstep = \"20s\"\n";
+        let sc = crate::scenario::parse(Path::new("t.toml"), text).unwrap();
+        let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
+            panic!("a dp policy")
+        };
+        let mut dp = Dp::new(params, &sc).unwrap();
+        let mut c = Cluster::new(1, 1);
+        c.max_replicas = 50;
+        let mut at = Vec::new();
+        for second in 1..=120 {
+            c.run_with_queue(1.0, &[], 0.0, 10);
+            if let Decision::Desired(n) = dp.tick(&c.obs()) {
+                at.push(second);
+                c.apply(Decision::Desired(n));
+                c.make_all_ready();
+            }
+        }
+        assert_eq!(at, vec![20, 40, 60, 80, 100, 120]);
     }
 }

@@ -6,7 +6,8 @@
 //! "Optimal algorithms for right-sizing data centers" (SPAA 2018). The algorithm is in
 //! [`crate::planner::lcp`].
 //!
-//! Rules. Every planning step (the scenario's `interval`), at its tick: observe the arrival rate
+//! Rules. Every planning step (its `step`, by default the shorter of the scenario's `interval`
+//! and 20 s), at its tick: observe the arrival rate
 //! of the step that just ended (from the cluster's arrival counter, nothing about the future),
 //! turn it into that step's stage costs for every replica count (replica cost plus expected
 //! SLO-violation penalty, from the calibrated violation model), and let LCP take its step:
@@ -19,7 +20,7 @@
 //! just ended is what it asks for now.
 
 use super::planning::{Planning, initial_replicas, observed_rate};
-use super::registry::keys::Keys;
+use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::Error;
@@ -27,6 +28,7 @@ use crate::error::InputError;
 use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
 use crate::planner::lcp::Lcp;
 use crate::scenario::Scenario;
+use crate::scenario::source::Dur;
 use crate::time::SimDuration;
 use serde::Deserialize;
 use toml::Spanned;
@@ -34,6 +36,8 @@ use toml::Spanned;
 /// Validated `lcp` parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LcpParams {
+    /// The decision step.
+    pub step: SimDuration,
     pub model: ModelKind,
 }
 
@@ -49,7 +53,7 @@ pub struct LcpPolicy {
 impl LcpPolicy {
     /// LCP for a run of `sc` starting from its initial cluster.
     pub fn new(params: &LcpParams, sc: &Scenario, default_initial: u32) -> Result<Self, Error> {
-        let planning = Planning::of(sc);
+        let planning = Planning::of(sc, params.step);
         let model = planner_model(sc, params.model)?;
         let lcp = Lcp::new(
             planning.min_replicas,
@@ -89,6 +93,7 @@ impl Autoscaler for LcpPolicy {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLcp {
+    pub step: Option<Spanned<Dur>>,
     pub model: Option<Spanned<String>>,
 }
 
@@ -96,14 +101,22 @@ impl PolicyType for LcpParams {
     const TYPE: &'static str = "lcp";
     type Raw = RawLcp;
 
-    fn validate(raw: &RawLcp, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
+    fn validate(raw: &RawLcp, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
         Ok(LcpParams {
+            step: k.step(&raw.step, ctx.interval)?,
             model: k.model(&raw.model)?,
         })
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {
-        vec![("model", self.model.name().to_string())]
+        vec![
+            ("step", secs(self.step)),
+            ("model", self.model.name().to_string()),
+        ]
+    }
+
+    fn decision_step(&self) -> Option<SimDuration> {
+        Some(self.step)
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
@@ -128,7 +141,7 @@ mod tests {
     /// those steps, then moves.
     #[test]
     fn steady_load_settles_on_the_cheapest_count_lazily() {
-        let text = "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"60s\"\nmax_replicas = 50\ninitial_replicas = 30\n[[policy]]\nname = \"lcp\"\ntype = \"lcp\"\n";
+        let text = "name = \"t\"\nduration = \"1h\"\ninterval = \"60s\"\n[workload]\ntype = \"poisson\"\nrate = 10.0\n[service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n[cluster]\nstartup = \"60s\"\nmax_replicas = 50\ninitial_replicas = 30\n[[policy]]\nname = \"lcp\"\ntype = \"lcp\"\nstep = \"60s\"\n";
         let sc = crate::scenario::parse(Path::new("t.toml"), text).unwrap();
         let crate::autoscaler::PolicySpec::Lcp(params) = &sc.policies[0].spec else {
             panic!("an lcp policy")

@@ -8,8 +8,9 @@
 //!
 //! Rules. When the run is built, the oracle opens the replication's own arrival stream (the
 //! same `arrivals` stream the simulation replays, so the same requests), counts the arrivals
-//! of every second of every planning step (the scenario's `interval`; every step when it is not
-//! a whole number of seconds) up to `duration`, and plans the whole run by backward induction
+//! of every second of every planning step (its `step`, by default the online planners' default:
+//! the shorter of the scenario's `interval` and 20 s, so that regret is measured on equal
+//! terms; every step when it is not a whole number of seconds) up to `duration`, and plans the whole run by backward induction
 //! on those true rates: replica cost plus expected SLO-violation penalty (calibrated violation
 //! model, each step priced by the pointwise stationary approximation over its seconds, see
 //! [`PointwiseCosts`]) plus switching costs, from the initial cluster. Its first
@@ -27,7 +28,7 @@
 //! stationary violation probability of each step's mean rate.
 
 use super::planning::{Planning, initial_replicas, observation_period};
-use super::registry::keys::Keys;
+use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
 use crate::error::InputError;
@@ -37,6 +38,7 @@ use toml::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOracle {
+    pub step: Option<Spanned<Dur>>,
     pub model: Option<Spanned<String>>,
 }
 
@@ -44,8 +46,9 @@ impl PolicyType for OracleParams {
     const TYPE: &'static str = "oracle";
     type Raw = RawOracle;
 
-    fn validate(raw: &RawOracle, k: &Keys, _ctx: &PolicyContext) -> Result<Self, InputError> {
+    fn validate(raw: &RawOracle, k: &Keys, ctx: &PolicyContext) -> Result<Self, InputError> {
         Ok(OracleParams {
+            step: k.step(&raw.step, ctx.interval)?,
             model: k.model(&raw.model)?,
         })
     }
@@ -57,8 +60,13 @@ impl PolicyType for OracleParams {
                 "yes: plans on this run's true arrivals (a lower bound, not deployable)"
                     .to_string(),
             ),
+            ("step", secs(self.step)),
             ("model", self.model.name().to_string()),
         ]
+    }
+
+    fn decision_step(&self) -> Option<SimDuration> {
+        Some(self.step)
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
@@ -79,12 +87,15 @@ use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
 use crate::planner::uncertainty::{PointwiseCosts, denoise_parts};
 use crate::rng;
 use crate::scenario::Scenario;
+use crate::scenario::source::Dur;
 use crate::time::{SimDuration, SimTime};
 use crate::workload;
 
 /// Validated `oracle` parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OracleParams {
+    /// The decision step (the same default as the online planners').
+    pub step: SimDuration,
     pub model: ModelKind,
 }
 
@@ -131,7 +142,7 @@ pub fn oracle_plan(
     replication: u32,
     initial: u32,
 ) -> Result<(Plan, Vec<f64>), Error> {
-    let planning = Planning::of(sc);
+    let planning = Planning::of(sc, params.step);
     let (period, parts) = observation_period(planning.step);
     let mut fine = true_rates(sc, replication, period)?;
     // Whole steps only: pad the last one (a step cut short by the end of the run) with its
@@ -170,6 +181,8 @@ pub fn oracle_plan(
 /// The oracle policy: carries out its precomputed plan.
 pub struct Oracle {
     step: SimDuration,
+    /// Containers ready at time 0.
+    initial: u32,
     /// The desired total to ask for at the tick of step `t` is `desired[t - 1]`.
     desired: Vec<u32>,
     /// Containers the plan has ready in each step from step 1.
@@ -186,7 +199,7 @@ impl Oracle {
         replication: u32,
         default_initial: u32,
     ) -> Result<Oracle, Error> {
-        let planning = Planning::of(sc);
+        let planning = Planning::of(sc, params.step);
         let initial = initial_replicas(sc, default_initial);
         let (plan, _) = oracle_plan(params, sc, replication, initial)?;
         let mut desired = desired_totals(&plan.replicas, planning.delay_steps);
@@ -195,6 +208,7 @@ impl Oracle {
         }
         Ok(Oracle {
             step: planning.step,
+            initial,
             desired,
             plan: plan.replicas,
             next_tick: planning.step.0,
@@ -204,6 +218,25 @@ impl Oracle {
     /// Containers the plan has ready in each step, from step 1.
     pub fn plan(&self) -> &[u32] {
         &self.plan
+    }
+
+    /// The decisions as `plan.csv` rows, one per step up to `end`: the initial replicas at
+    /// time 0, then the desired total the tick of each step asks for. No simulation is needed:
+    /// the oracle's decisions are fixed before the run (a run differs only where a request
+    /// finds no container and pokes it into carrying out its next decision early).
+    pub fn rows(&self, end: SimDuration) -> Vec<(f64, u32)> {
+        let step = self.step.0.max(1);
+        let mut out = vec![(0.0, self.initial)];
+        let mut current = self.initial;
+        let mut t = 1u64;
+        while t.saturating_mul(step) < end.0 {
+            if let Some(&n) = self.desired.get(t as usize - 1) {
+                current = n;
+            }
+            out.push((SimDuration(t * step).as_secs_f64(), current));
+            t += 1;
+        }
+        out
     }
 }
 
@@ -255,6 +288,7 @@ initial_replicas = 3
 [[policy]]
 name = "oracle"
 type = "oracle"
+step = "60s"
 "#;
 
     #[test]
@@ -295,5 +329,34 @@ type = "oracle"
             .map(|r| r.ready_replicas)
             .collect();
         assert_eq!(ready, plan);
+    }
+
+    /// At the default step (20 s, shorter than the 60 s report interval) the oracle decides
+    /// every 20 s, and its plan written without simulating is exactly what the simulated run
+    /// asked for at each step (no request ever finds no container here, so nothing pokes it).
+    #[test]
+    fn decides_at_its_own_step_and_its_plan_needs_no_simulation() {
+        let text = STEP.replace("step = \"60s\"\n", "");
+        let sc = crate::scenario::parse(Path::new("t.toml"), &text).unwrap();
+        let PolicySpec::Oracle(p) = &sc.policies[0].spec else {
+            panic!("an oracle")
+        };
+        assert_eq!(p.step, SimDuration::from_secs(20));
+        let oracle = Oracle::new(p, &sc, 0, 1).unwrap();
+        // 60 steps of 20 s, planned from step 1.
+        assert_eq!(oracle.plan().len(), 59);
+        let rows = oracle.rows(sc.duration);
+        assert_eq!(rows.len(), 60);
+        assert_eq!(rows[0], (0.0, 3));
+        assert_eq!(rows[7].0, 140.0);
+        let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
+        assert_eq!(run.plan_every(p.step, sc.duration), rows);
+        // The decisions fall at multiples of the step, several per report interval.
+        assert!(run.decisions.iter().all(|(t, _)| t.0 % p.step.0 == 0));
+        assert!(
+            run.decisions
+                .iter()
+                .any(|(t, _)| t.0 % SimDuration::from_secs(60).0 != 0)
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! delay in steps, the prices and switching costs of the planner's model, and the state of the
 //! cluster as the planner sees it.
 //!
-//! The planning step is the scenario's `interval` `Δ`; the policies tick once per step, and
-//! the decision made at a tick governs the step that starts then. A container asked for at a
+//! The planning step `Δ` is the policy's own `step` key, independent of the scenario's report
+//! `interval` (by default the shorter of the interval and [`DEFAULT_STEP_S`] seconds); the
+//! policies decide once per step, and the decision made at a tick governs the step that
+//! starts then. A container asked for at a
 //! tick becomes ready `startup` later; the planner counts it from the first step that starts
 //! after that, so the start-up delay in steps is `d = ⌈startup / Δ⌉` (conservative: a container
 //! ready part-way through a step is not counted in it).
@@ -22,7 +24,7 @@ use crate::time::SimDuration;
 /// The planning parameters of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Planning {
-    /// The planning step (the scenario's `interval`).
+    /// The planning step (the policy's `step`).
     pub step: SimDuration,
     /// The start-up delay.
     pub startup: SimDuration,
@@ -34,9 +36,20 @@ pub struct Planning {
     pub switching: Switching,
 }
 
+/// The longest default planning step, seconds: planners decide every `min(interval, 20 s)`
+/// unless their `step` says otherwise. Chosen on the planner benchmark (`docs/planner.md`,
+/// "Decision step"): deciding more often than a one-minute report interval is what lets `dp`
+/// react within a start-up delay.
+pub const DEFAULT_STEP_S: u64 = 20;
+
+/// The default planning step for a scenario whose report interval is `interval`.
+pub fn default_step(interval: SimDuration) -> SimDuration {
+    interval.min(SimDuration::from_secs(DEFAULT_STEP_S))
+}
+
 impl Planning {
-    pub fn of(sc: &Scenario) -> Planning {
-        let step = sc.interval;
+    /// The planning parameters of `sc` for a planner that decides every `step`.
+    pub fn of(sc: &Scenario, step: SimDuration) -> Planning {
         let startup = sc.cluster.startup;
         let delay_steps = startup.0.div_ceil(step.0.max(1)) as usize;
         let per_second = sc.cost.replica_hour / 3600.0;

@@ -1,5 +1,7 @@
 //! `autoscale-sim plan`: one policy's replica plan as `plan.csv`.
 
+use crate::autoscaler::PolicySpec;
+use crate::autoscaler::oracle::Oracle;
 use crate::error::{Error, InputError};
 use crate::experiment::{self, RunOptions};
 use crate::output::{self, csv as out_csv};
@@ -22,8 +24,10 @@ pub struct PlanArgs {
     pub seed: Option<u64>,
 }
 
-/// Simulates the policy on replication 0 and writes the desired replicas it asked for at each
-/// interval: the plan a live executor follows.
+/// Writes the desired replicas the policy asks for on replication 0: the plan a live executor
+/// follows. A planner's plan has one row per decision `step`; the oracle's comes straight from
+/// its plan, without simulating (its decisions are fixed before the run); every other policy
+/// is simulated and its plan has one row per report `interval`.
 pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     let sc = scenario::load(&args.scenario)?;
     let sc = experiment::apply_options(
@@ -42,13 +46,25 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
                 .into(),
         );
     }
-    let result = experiment::simulate(&sc, 0, 0)?;
-    output::write_atomic(&args.out, &out_csv::plan_csv(&result.plan()))?;
+    let spec = &sc.policies[0].spec;
+    let (rows, step) = match (spec, spec.decision_step()) {
+        (PolicySpec::Oracle(params), Some(step)) => {
+            let initial = experiment::initial_replicas(&sc, 0);
+            let oracle = Oracle::new(params, &sc, 0, initial)?;
+            (oracle.rows(sc.duration), step)
+        }
+        (_, Some(step)) => {
+            let result = experiment::simulate(&sc, 0, 0)?;
+            (result.plan_every(step, sc.duration), step)
+        }
+        (_, None) => (experiment::simulate(&sc, 0, 0)?.plan(), sc.interval),
+    };
+    output::write_atomic(&args.out, &out_csv::plan_csv(&rows))?;
     outln!(
-        "plan of {} ({} intervals of {} s) written to {}",
+        "plan of {} ({} steps of {} s) written to {}",
         args.policy,
-        result.timeline.len(),
-        sc.interval.as_secs_f64(),
+        rows.len(),
+        step.as_secs_f64(),
         args.out.display()
     );
     Ok(0)

@@ -31,7 +31,7 @@ use crate::error::{Error, InputError};
 use crate::metrics::{LatencyHistogram, RunSummary, TimelineRow};
 use crate::rng::{self, SimRng};
 use crate::scenario::Scenario;
-use crate::time::{NANOS_PER_SEC, SimTime};
+use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use crate::workload::{ArrivalSource, TraceEnd, WorkloadSpec};
 use accounting::Accounting;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +55,8 @@ pub struct RunResult {
     pub notes: Vec<String>,
     /// Replicas ready at time 0.
     pub initial_replicas: u32,
+    /// Every change of the desired replica count the policy made: when, and the new count.
+    pub decisions: Vec<(SimTime, u32)>,
     /// The sweep point of the run (0 without a sweep).
     pub point: usize,
 }
@@ -70,6 +72,29 @@ impl RunResult {
         for row in &self.timeline {
             out.push((row.time_s, current));
             current = row.desired_replicas;
+        }
+        out
+    }
+
+    /// The run's replica plan at a resolution of its own: one row per `step` from time 0 to
+    /// `end`, each with the desired count in effect at that time (the decisions taken at that
+    /// very time included). This is the `plan.csv` of a planner at its decision step.
+    pub fn plan_every(&self, step: SimDuration, end: SimDuration) -> Vec<(f64, u32)> {
+        let step = step.0.max(1);
+        let mut out = Vec::with_capacity(end.0.div_ceil(step) as usize);
+        let mut current = self.initial_replicas;
+        let mut next = self.decisions.iter().peekable();
+        let mut t = 0u64;
+        while t < end.0 {
+            while let Some(&&(at, n)) = next.peek() {
+                if at.0 > t {
+                    break;
+                }
+                current = n;
+                next.next();
+            }
+            out.push((SimDuration(t).as_secs_f64(), current));
+            t = t.saturating_add(step);
         }
         out
     }
@@ -119,6 +144,7 @@ pub fn run(input: RunInput<'_>) -> Result<RunResult, Error> {
     Ok(RunResult {
         notes: sim.source.notes(),
         initial_replicas: initial,
+        decisions: std::mem::take(&mut sim.decisions),
         point: 0,
         policy: policy_name,
         replication,
@@ -168,6 +194,7 @@ struct Sim<'a> {
     source_done: bool,
     last_arrival: u64,
     views: Vec<ContainerView>,
+    decisions: Vec<(SimTime, u32)>,
 }
 
 impl<'a> Sim<'a> {
@@ -200,6 +227,7 @@ impl<'a> Sim<'a> {
             source_done: false,
             last_arrival: 0,
             views: Vec::new(),
+            decisions: Vec::new(),
         };
         let tick = sim.policy.next_tick(SimTime::ZERO).0;
         if tick < sim.end {
@@ -369,6 +397,9 @@ impl<'a> Sim<'a> {
                 .cluster
                 .scale_to(now, n, &mut self.events, &mut self.acct);
             self.acct.decided(now, old, n, starts, stops);
+            if n != old {
+                self.decisions.push((SimTime(now), n));
+            }
         }
     }
 }

@@ -162,6 +162,20 @@ impl Keys<'_, '_> {
         }
     }
 
+    /// `step` (the planners' decision step), by default the shorter of the scenario's
+    /// `interval` and [`crate::autoscaler::planning::DEFAULT_STEP_S`] seconds.
+    pub fn step(
+        &self,
+        v: &Option<Spanned<Dur>>,
+        interval: SimDuration,
+    ) -> Result<SimDuration, InputError> {
+        self.positive(
+            v,
+            "step",
+            crate::autoscaler::planning::default_step(interval),
+        )
+    }
+
     /// The default of a per-container metric level: a fraction of the slots for utilization
     /// and concurrency; rps has none (it depends on the service time), so the key is required.
     pub fn level_default(

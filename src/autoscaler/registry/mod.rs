@@ -72,6 +72,12 @@ pub trait PolicyType: Sized {
     /// The parameters as (key, value) pairs for reports, each named exactly as its key.
     fn parameters(&self) -> Vec<(&'static str, String)>;
 
+    /// The step at which a planner decides (its `step` key), for the resolution of its
+    /// `plan.csv`; `None` for policies that decide at their own control period.
+    fn decision_step(&self) -> Option<SimDuration> {
+        None
+    }
+
     /// A fresh instance of the policy for one run.
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, crate::error::Error>;
 }
@@ -159,6 +165,13 @@ macro_rules! registry {
             pub fn parameters(&self) -> Vec<(&'static str, String)> {
                 match self {
                     $(PolicySpec::$variant(p) => p.parameters()),*
+                }
+            }
+
+            /// See [`PolicyType::decision_step`].
+            pub fn decision_step(&self) -> Option<SimDuration> {
+                match self {
+                    $(PolicySpec::$variant(p) => p.decision_step()),*
                 }
             }
 

@@ -395,9 +395,11 @@ fn planner_defaults_and_keys() {
     );
     assert_eq!(p.margin, 0.0);
     assert_eq!(p.model, ModelKind::Calibrated);
-    // The season is a whole number of planning intervals (the scenario's 60 s).
+    // The decision step: the shorter of the scenario's interval (60 s by default) and 20 s.
+    assert_eq!(p.step, secs(20));
+    // The season is a whole number of planning steps.
     let PolicySpec::Dp(p) = parse(
-        "type = \"dp\"\nforecaster = \"holt_winters\"\nseason = \"2h\"\nalpha = 0.3\nbeta = 0.1\ngamma = 0.4\nmargin = 1.5\nmodel = \"analytic\"\nhorizon = \"30m\"",
+        "type = \"dp\"\nstep = \"60s\"\nforecaster = \"holt_winters\"\nseason = \"2h\"\nalpha = 0.3\nbeta = 0.1\ngamma = 0.4\nmargin = 1.5\nmodel = \"analytic\"\nhorizon = \"30m\"",
     )
     .unwrap() else {
         panic!("a dp")
@@ -416,7 +418,7 @@ fn planner_defaults_and_keys() {
     let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"seasonal_naive\"").unwrap() else {
         panic!("a dp")
     };
-    assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 1440 });
+    assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 4320 });
     let spec = parse("type = \"oracle\"").unwrap();
     assert!(
         spec.parameters()
@@ -426,9 +428,27 @@ fn planner_defaults_and_keys() {
     assert_eq!(
         parse("type = \"lcp\"\nmodel = \"analytic\"").unwrap(),
         PolicySpec::Lcp(LcpParams {
+            step: secs(20),
             model: ModelKind::Analytic
         })
     );
+    // The step is the policy's own, independent of the report interval, for every planner.
+    for t in ["dp", "oracle", "lcp"] {
+        let spec = parse(&format!("type = \"{t}\"\nstep = \"20s\"")).unwrap();
+        assert_eq!(spec.decision_step(), Some(secs(20)), "{t}");
+        assert!(
+            spec.parameters().contains(&("step", "20s".to_string())),
+            "{t}"
+        );
+    }
+    // A report interval shorter than 20 s is the default step.
+    let head = HEAD.replace(
+        "duration = \"1h\"\n",
+        "duration = \"1h\"\ninterval = \"5s\"\n",
+    );
+    let text = format!("{head}[[policy]]\nname = \"p\"\ntype = \"oracle\"\n");
+    let sc = crate::scenario::parse(Path::new("s.toml"), &text).unwrap();
+    assert_eq!(sc.policies[0].spec.decision_step(), Some(secs(5)));
 }
 
 #[test]
@@ -450,9 +470,14 @@ fn planner_keys_out_of_place_or_range_are_located_errors() {
             "\"holt_winters\" only, not \"ewma\"",
         ),
         (
-            "type = \"dp\"\nforecaster = \"seasonal_naive\"\nseason = \"90s\"",
+            "type = \"dp\"\nforecaster = \"seasonal_naive\"\nseason = \"95s\"",
             "policy.season",
-            "whole number of planning intervals (interval = 60s)",
+            "whole number of planning steps (step = 20s)",
+        ),
+        (
+            "type = \"lcp\"\nstep = 0",
+            "policy.step",
+            "greater than zero",
         ),
         ("type = \"dp\"\nalpha = 1.5", "policy.alpha", "at most 1"),
         (
@@ -478,7 +503,7 @@ fn planner_keys_out_of_place_or_range_are_located_errors() {
         (
             "type = \"oracle\"\nhorizon = \"1h\"",
             "policy.horizon",
-            "does not apply to policy \"p\" of type \"oracle\", which takes: model",
+            "does not apply to policy \"p\" of type \"oracle\", which takes: step, model",
         ),
         (
             "type = \"lcp\"\nforecaster = \"last\"",
