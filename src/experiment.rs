@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Runs only shard `i` of `n` (zero-based) of the sweep's points.
     pub shard: Option<(usize, usize)>,
+    /// `--allow-large`: no resource limit ([`crate::scenario::limits`]) is checked.
+    pub allow_large: bool,
 }
 
 /// Applies the overrides of `opts` to `scenario`: seed, replications, and the policy filter.
@@ -192,13 +194,19 @@ pub fn shard_range(total: usize, i: usize, n: usize) -> std::ops::Range<usize> {
 /// Runs every policy × replication of `scenario` (with `opts` applied), at every point of
 /// its sweep (or of the shard `opts.shard` names).
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> {
-    let sc = apply_options(scenario, opts)?;
+    let mut sc = apply_options(scenario, opts)?;
+    if opts.allow_large {
+        sc.limits = crate::scenario::limits::Limits::UNLIMITED;
+    }
     let (sweep_keys, all_points): (Vec<String>, Vec<Point>) = match &sc.sweep {
         Some(sw) => {
             let mut points = Vec::with_capacity(sw.points.len());
             for (index, p) in sw.points.iter().enumerate() {
                 let mut point_sc = apply_options(&p.scenario, opts)?;
                 point_sc.sweep = None;
+                if opts.allow_large {
+                    point_sc.limits = crate::scenario::limits::Limits::UNLIMITED;
+                }
                 points.push(Point {
                     index,
                     labels: p.labels.clone(),
@@ -226,6 +234,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
         }
         None => all_points,
     };
+    if !opts.allow_large {
+        let key = if opts.replications.is_some() {
+            "--replications"
+        } else {
+            "replications"
+        };
+        let each: Vec<&Scenario> = points.iter().map(|p| &p.scenario).collect();
+        crate::scenario::limits::check_points(&sc, &each, key)?;
+    }
     let jobs: Vec<(usize, usize, u32)> = points
         .iter()
         .enumerate()

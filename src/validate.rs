@@ -138,6 +138,8 @@ pub fn run_case(
         &RunOptions {
             replications: Some(replications.max(2)),
             threads,
+            // The command checks its own limit on replications.
+            allow_large: true,
             ..Default::default()
         },
     )?;

@@ -183,3 +183,326 @@ mod distributions {
         }
     }
 }
+
+mod limits {
+    use super::*;
+
+    fn one(key_value: &str) -> String {
+        scenario(
+            POISSON,
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            key_value,
+        )
+    }
+
+    /// `rate = 1e12` used to fill the front queue until the process died; it is now refused
+    /// by the arrival estimate: 1e12/s × 600 s × 1 policy × 1 replication.
+    #[test]
+    fn a_rate_of_1e12_is_refused_by_the_arrival_estimate() {
+        let text = scenario(
+            "type = \"poisson\"\nrate = 1e12",
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        );
+        let err = refused_run("rate-1e12", &text, &[]);
+        assert!(
+            err.contains("s.toml:8: `workload.rate`: the expected number of arrivals (mean rate × duration × policies × replications) is 600000000000000, above the limit of 1000000000; if that is intended, raise it with `[limits] arrivals = N` in the scenario or run with --allow-large"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn replications_beyond_the_limit_are_refused_in_the_file_and_on_the_command_line() {
+        let err = refused_run("reps", &one("replications = 1000000000"), &[]);
+        assert!(
+            err.contains("`replications`: the number of runs (policies × replications) is 1000000000, above the limit of 100000"),
+            "{err}"
+        );
+        let err = refused_run("reps-flag", &one(""), &["--replications", "4000000000"]);
+        assert!(
+            err.contains("`--replications`: the number of runs (policies × replications) is 4000000000, above the limit of 100000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn validate_with_4e9_replications_is_refused() {
+        let o = run(&["validate", "--replications", "4000000000"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`--replications`: the number of replications per case is 4000000000, above the limit of 10000; if that is intended, run with --allow-large"),
+            "{err}"
+        );
+    }
+
+    /// 100 years at the default 60 s interval: 52,596,000 timeline rows.
+    #[test]
+    fn a_century_of_timeline_rows_is_refused() {
+        let text = one("")
+            .replace("duration = \"10m\"", "duration = \"36525d\"")
+            .replace("rate = 5.0", "rate = 0.0001");
+        let err = refused_run("century", &text, &[]);
+        assert!(
+            err.contains("`interval`: the number of timeline rows (duration / interval × policies × replications) is 52596000, above the limit of 10000000"),
+            "{err}"
+        );
+    }
+
+    /// The oracle with max_replicas = 1e7 used to allocate 3.5 GB; dp with a horizon of a
+    /// century 210 GB.
+    #[test]
+    fn planner_tables_and_container_counts_are_refused() {
+        let text = one("").replace("max_replicas = 10", "max_replicas = 10000000")
+            + "\n[[policy]]\nname = \"oracle\"\ntype = \"oracle\"\n";
+        let err = refused_run("oracle", &text, &[]);
+        assert!(
+            err.contains("`cluster.max_replicas`: the number of containers a run may hold (`cluster.max_replicas`) is 10000000, above the limit of 1000000; if that is intended, raise it with `[limits] replicas = N`"),
+            "{err}"
+        );
+        // 100 years / 60 s = 52,596,000 steps × 10 replicas (min 1 to max 10).
+        let text = one("") + "\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\nhorizon = \"36525d\"\n";
+        let err = refused_run("dp", &text, &[]);
+        assert!(
+            err.contains("`policy.dp.horizon`: the size of the planner's table (planning steps × replica band, in cells) is 525960000, above the limit of 20000000; if that is intended, raise it with `[limits] planner_cells = N`"),
+            "{err}"
+        );
+    }
+
+    /// 316 × 316 = 99,856 points, refused before one point is expanded.
+    #[test]
+    fn a_sweep_of_99856_points_is_refused_before_expanding() {
+        let values: Vec<String> = (1..=316).map(|i| format!("\"{i}s\"")).collect();
+        let list = values.join(", ");
+        let text = one("")
+            + &format!(
+                "\n[sweep]\n\"cluster.startup\" = [{list}]\n\"cluster.shutdown\" = [{list}]\n"
+            );
+        let err = refused_run("sweep", &text, &[]);
+        assert!(
+            err.contains("`sweep`: the number of sweep points (the product of the lists' lengths) is 99856, above the limit of 10000; if that is intended, raise it with `[limits] sweep_points = N`"),
+            "{err}"
+        );
+    }
+
+    /// A `[limits]` table raises a limit; `--allow-large` lifts them all.
+    #[test]
+    fn limits_table_and_allow_large_let_a_large_run_through() {
+        let text = one("replications = 3\n[limits]\nruns = 2");
+        let err = refused_run("runs-2", &text, &[]);
+        assert!(
+            err.contains(
+                "is 3, above the limit of 2; if that is intended, raise it with `[limits] runs = N`"
+            ),
+            "{err}"
+        );
+        let dir = temp_dir("allow");
+        let sc = write(&dir, "s.toml", text.as_bytes());
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--quiet",
+            "--allow-large",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let bad = one("[limits]\nruns = 0");
+        let err = refused_run("runs-0", &bad, &[]);
+        assert!(
+            err.contains("`limits.runs`: expected a limit of at least 1"),
+            "{err}"
+        );
+        let unknown = one("[limits]\nrun = 5");
+        let err = refused_run("runs-typo", &unknown, &[]);
+        assert!(err.contains("unknown key `run`"), "{err}");
+    }
+
+    /// Periods of 1 ns made runs spin on their own clock.
+    #[test]
+    fn periods_below_one_millisecond_are_refused() {
+        for (text, key) in [
+            (
+                one("").replace("interval = \"60s\"", "interval = \"1ns\""),
+                "`interval`",
+            ),
+            (
+                one("") + "\n[[policy]]\nname = \"k\"\ntype = \"kpa\"\ntick = \"1ns\"\n",
+                "`policy.k.tick`",
+            ),
+            (
+                one("") + "\n[[policy]]\nname = \"h\"\ntype = \"hpa\"\nsync_period = \"999us\"\n",
+                "`policy.h.sync_period`",
+            ),
+            (
+                one("")
+                    + "\n[[policy]]\nname = \"h\"\ntype = \"hpa\"\nmetric_resolution = \"1ns\"\n",
+                "`policy.h.metric_resolution`",
+            ),
+            (
+                one("") + "\n[[policy]]\nname = \"t\"\ntype = \"threshold\"\nperiod = \"1ns\"\n",
+                "`policy.t.period`",
+            ),
+            (
+                scenario(
+                    "type = \"mmpp\"\nrates = [1.0, 2.0]\nmean_durations = [\"1ns\", \"1s\"]",
+                    "distribution = \"exponential\"\nmean = \"100ms\"",
+                    "",
+                ),
+                "`workload.mean_durations`",
+            ),
+        ] {
+            let err = refused_run("period", &text, &[]);
+            assert!(err.contains(key), "{key}: {err}");
+            assert!(err.contains("at least 1ms"), "{key}: {err}");
+        }
+        // Exactly 1 ms is accepted.
+        accepted_run(
+            "period-1ms",
+            &(one("") + "\n[[policy]]\nname = \"k\"\ntype = \"kpa\"\ntick = \"1ms\"\n"),
+        );
+    }
+
+    #[test]
+    fn a_speedup_outside_its_range_or_a_looped_copy_shorter_than_1ms_is_refused() {
+        let dir = temp_dir("speedup");
+        write(&dir, "t.csv", b"time_s,count\n0,5\n60,7\n120,3\n");
+        let trace = |extra: &str| {
+            scenario(
+                &format!("type = \"trace\"\npath = \"t.csv\"\nformat = \"counts\"\n{extra}"),
+                "distribution = \"exponential\"\nmean = \"100ms\"",
+                "",
+            )
+        };
+        let go = |text: String| {
+            let sc = write(&dir, "s.toml", text.as_bytes());
+            let o = run(&[
+                "run",
+                sc.to_str().unwrap(),
+                "--out",
+                dir.join("out").to_str().unwrap(),
+            ]);
+            assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+            stderr(&o)
+        };
+        let err = go(trace("loop = true\nspeedup = 1e300"));
+        assert!(
+            err.contains("`workload.speedup`: expected a speedup from 0.000001 to 1000000 (see docs/limits.md), found 1e300"),
+            "{err}"
+        );
+        // Three bins of 60 s loop as 180 s of trace; at a speedup of 1e6 one copy is 0.18 ms.
+        let err = go(trace("loop = true\nspeedup = 1e6"));
+        assert!(
+            err.contains("one replayed copy lasts 0.00018 s of simulated time (its length 180 s / speedup 1000000), less than 1ms"),
+            "{err}"
+        );
+    }
+
+    /// `trace convert --bin 1ns` of three rows would write 1.2e11 rows; it is refused before
+    /// any row is written, and no file is left.
+    #[test]
+    fn trace_convert_to_too_many_rows_is_refused() {
+        let dir = temp_dir("convert");
+        let t = write(&dir, "t.csv", b"time_s,count\n0,5\n60,7\n120,3\n");
+        let out = dir.join("c.csv");
+        let o = run(&[
+            "trace",
+            "convert",
+            t.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--bin",
+            "1ns",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`--bin`: the output would have more than 100000000 rows"),
+            "{err}"
+        );
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no stray file");
+    }
+
+    #[test]
+    fn trace_generate_refuses_an_unbounded_workload() {
+        let dir = temp_dir("generate");
+        let sc = write(
+            &dir,
+            "s.toml",
+            scenario(
+                "type = \"poisson\"\nrate = 1e12",
+                "distribution = \"exponential\"\nmean = \"100ms\"",
+                "",
+            )
+            .as_bytes(),
+        );
+        let out = dir.join("g.csv");
+        let o = run(&[
+            "trace",
+            "generate",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`workload.rate`: the expected number of arrivals"),
+            "{err}"
+        );
+        let o = run(&[
+            "trace",
+            "generate",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--bin",
+            "1ms",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+
+    /// Overload is a result: 1,000 requests per second at 2 containers of 1 s each (2 per
+    /// second) with a queue of 10 finishes, and almost every request is dropped.
+    #[test]
+    fn an_overloaded_cluster_finishes_and_counts_its_drops() {
+        let dir = temp_dir("overload");
+        let text = scenario(
+            "type = \"poisson\"\nrate = 1000.0",
+            "distribution = \"deterministic\"\nmean = \"1s\"",
+            "",
+        )
+        .replace(
+            "initial_replicas = 2",
+            "initial_replicas = 2\nqueue_capacity = 10",
+        );
+        let sc = write(&dir, "s.toml", text.as_bytes());
+        let out = dir.join("out");
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+        let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+        let col = |name: &str| -> u64 {
+            row[header.iter().position(|h| *h == name).unwrap()]
+                .parse()
+                .unwrap()
+        };
+        // 2 slots × 600 s of 1 s service: at most 1,200 completions (minus the last ones).
+        assert!(
+            col("completed") <= 1200 && col("completed") >= 1190,
+            "{summary}"
+        );
+        // Every arrival is completed, dropped or still held (2 in service + 10 queued).
+        let held = col("requests") - col("completed") - col("dropped");
+        assert!(held <= 12, "{summary}");
+    }
+}

@@ -79,7 +79,7 @@ impl PolicyType for StaticParams {
                 ),
             ));
         }
-        let period = k.positive(&raw.period, "period", ctx.interval)?;
+        let period = k.period(&raw.period, "period", ctx.interval)?;
         Ok(StaticParams { replicas, period })
     }
 

@@ -937,7 +937,7 @@ impl PolicyType for HpaParams {
             |v| v < 1.0,
             "a tolerance from 0 to below 1",
         )?;
-        let sync_period = k.positive(
+        let sync_period = k.period(
             &raw.sync_period,
             "sync_period",
             SimDuration::from_secs(h::DEFAULT_SYNC_PERIOD_S),
@@ -946,7 +946,7 @@ impl PolicyType for HpaParams {
             &raw.stabilization_window,
             SimDuration::from_secs(h::DEFAULT_STABILIZATION_S),
         );
-        let resolution = k.positive(
+        let resolution = k.period(
             &raw.metric_resolution,
             "metric_resolution",
             SimDuration::from_secs(h::DEFAULT_METRIC_RESOLUTION_S),

@@ -938,7 +938,7 @@ impl PolicyType for KpaParams {
             |v| v == -1.0 || v >= 0.0,
             "-1 (the activator always in the request path), 0 (never) or a number of requests from 0 up",
         )?;
-        let resolution = k.positive(
+        let resolution = k.period(
             &raw.metric_resolution,
             "metric_resolution",
             SimDuration::from_secs(kp::DEFAULT_METRIC_RESOLUTION_S),
@@ -1012,7 +1012,7 @@ impl PolicyType for KpaParams {
                 SimDuration::from_secs(6),
                 SimDuration::from_secs(3600),
             )?,
-            tick: k.positive(
+            tick: k.period(
                 &raw.tick,
                 "tick",
                 SimDuration::from_secs(kp::DEFAULT_TICK_S),

@@ -422,7 +422,7 @@ impl PolicyType for TargetTrackingParams {
             scale_out_cooldown,
             scale_in_cooldown: k.duration(&raw.scale_in_cooldown, cooldown),
             warmup,
-            period: k.positive(
+            period: k.period(
                 &raw.period,
                 "period",
                 SimDuration::from_secs(tt::DEFAULT_PERIOD_S),

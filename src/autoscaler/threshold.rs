@@ -523,7 +523,7 @@ impl PolicyType for ThresholdParams {
                 &raw.cooldown,
                 SimDuration::from_secs(th::DEFAULT_COOLDOWN_S),
             ),
-            period: k.positive(
+            period: k.period(
                 &raw.period,
                 "period",
                 SimDuration::from_secs(th::DEFAULT_PERIOD_S),

@@ -22,6 +22,10 @@ pub struct PlanArgs {
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Lifts the resource limits (expected arrivals, runs, timeline rows, sweep points,
+    /// planner tables, containers; see docs/limits.md) for a scenario that is meant to be large.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Writes the desired replicas the policy asks for on replication 0: the plan a live executor
@@ -29,7 +33,10 @@ pub struct PlanArgs {
 /// its plan, without simulating (its decisions are fixed before the run); every other policy
 /// is simulated and its plan has one row per report `interval`.
 pub fn run(args: &PlanArgs) -> Result<i32, Error> {
-    let sc = scenario::load(&args.scenario)?;
+    let mut sc = scenario::load_allowing(&args.scenario, args.allow_large)?;
+    if args.allow_large {
+        sc.limits = scenario::limits::Limits::UNLIMITED;
+    }
     let sc = experiment::apply_options(
         &sc,
         &RunOptions {
@@ -45,6 +52,13 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
                 .key("--out")
                 .into(),
         );
+    }
+    if !args.allow_large {
+        // One policy, one replication: the base scenario, not its sweep.
+        let mut one = sc.clone();
+        one.replications = 1;
+        one.sweep = None;
+        scenario::limits::check(&one, "replications")?;
     }
     let spec = &sc.policies[0].spec;
     let (rows, step) = match (spec, spec.decision_step()) {

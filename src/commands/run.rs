@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// Runs only slice I of N of the sweep's points (I from 0 to N-1); `merge` joins the slices.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
+    /// Lifts the resource limits (expected arrivals, runs, timeline rows, sweep points,
+    /// planner tables, containers; see docs/limits.md) for a scenario that is meant to be large.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Parses `I/N` with 0 <= I < N.
@@ -59,7 +63,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     if crate::serverless::is_serverless_file(&args.scenario) {
         return crate::serverless::run(&serverless_request(args));
     }
-    let sc = scenario::load(&args.scenario)?;
+    let sc = scenario::load_allowing(&args.scenario, args.allow_large)?;
     if !args.quiet {
         for w in scenario::warnings::warnings(&sc) {
             eprintln!("warning: {w}");
@@ -72,6 +76,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         threads: args.threads.map(usize::from),
         progress: !args.quiet,
         shard: args.shard,
+        allow_large: args.allow_large,
     };
     let exp = experiment::run(&sc, &opts)?;
     let out = args

@@ -71,6 +71,9 @@ pub struct ConvertArgs {
     /// Width of the output bins (default: the trace's own bin, or 60s for per-request traces).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub bin: Option<SimDuration>,
+    /// Lifts the limit on output rows (see docs/limits.md).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +97,9 @@ pub struct GenerateArgs {
     /// Bin width for counts (default: the scenario's `interval`).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub bin: Option<SimDuration>,
+    /// Lifts the limit on output rows (see docs/limits.md).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 fn parse_format(s: &str) -> Result<TraceFormat, String> {
@@ -181,7 +187,14 @@ fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
         .map(|b| b.0)
         .or(reader.bin_width())
         .unwrap_or(inspect::DEFAULT_BIN_NS);
-    let written = write_atomically(&a.out, |out| write::to_counts(reader.as_mut(), bin, out))?;
+    let written = write_atomically(&a.out, |out| {
+        let max_rows = if a.allow_large {
+            u64::MAX
+        } else {
+            scenario::limits::MAX_TRACE_ROWS
+        };
+        write::to_counts(reader.as_mut(), bin, out, max_rows)
+    })?;
     eprintln!(
         "wrote {}: {} arrivals in {} bins of {} s{}",
         a.out.display(),
@@ -201,7 +214,7 @@ fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
 }
 
 fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
-    let sc = scenario::load(&a.scenario)?;
+    let sc = scenario::load_allowing(&a.scenario, a.allow_large)?;
     let kind = match a.kind {
         GenerateKind::Counts => write::GenerateAs::Counts,
         GenerateKind::Timestamps => {
@@ -215,6 +228,50 @@ fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
         }
     };
     let bin = a.bin.unwrap_or(sc.interval);
+    if !a.allow_large {
+        let (rows, what, key) = match kind {
+            write::GenerateAs::Counts => (
+                (sc.duration.as_secs_f64() / bin.as_secs_f64()).ceil(),
+                "the number of rows (duration / bin)",
+                "--bin",
+            ),
+            write::GenerateAs::Timestamps => (
+                scenario::limits::expected_arrivals(&sc).unwrap_or(0.0),
+                "the expected number of rows (one per arrival: mean rate × duration)",
+                "duration",
+            ),
+        };
+        if let Some(arrivals) = scenario::limits::expected_arrivals(&sc)
+            && arrivals > sc.limits.arrivals as f64
+        {
+            let key = match &sc.workload {
+                crate::workload::WorkloadSpec::Mmpp { .. } => "workload.rates",
+                crate::workload::WorkloadSpec::Piecewise { steps } if steps.len() > 1 => {
+                    "workload.steps"
+                }
+                _ => "workload.rate",
+            };
+            return Err(scenario::limits::exceeded(
+                &sc,
+                key,
+                "arrivals",
+                "the expected number of arrivals (mean rate × duration)",
+                arrivals,
+                sc.limits.arrivals,
+            )
+            .into());
+        }
+        if rows > scenario::limits::MAX_TRACE_ROWS as f64 {
+            return Err(InputError::new(format!(
+                "{what} is {}, above the limit of {}; if that is intended, run with --allow-large (see docs/limits.md)",
+                crate::error::num(rows),
+                scenario::limits::MAX_TRACE_ROWS
+            ))
+            .in_file(&a.scenario)
+            .key(key)
+            .into());
+        }
+    }
     let n = write_atomically(&a.out, |out| {
         write::generate(&sc.workload, sc.seed, sc.duration, kind, bin, out)
     })?;

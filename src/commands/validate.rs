@@ -12,10 +12,25 @@ pub struct ValidateArgs {
     /// Worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Lifts the limit on replications (see docs/limits.md).
+    #[arg(long)]
+    pub allow_large: bool,
 }
+
+/// The most replications `validate` runs per case without `--allow-large`: each case's runs
+/// are kept, and about a thousand of them take a minute.
+pub const MAX_REPLICATIONS: u32 = 10_000;
 
 /// Runs every case; exit status 1 if any is off.
 pub fn run(args: &ValidateArgs) -> Result<i32, Error> {
+    if args.replications > MAX_REPLICATIONS && !args.allow_large {
+        return Err(crate::error::InputError::new(format!(
+            "the number of replications per case is {}, above the limit of {MAX_REPLICATIONS}; if that is intended, run with --allow-large (see docs/limits.md)",
+            args.replications
+        ))
+        .key("--replications")
+        .into());
+    }
     let mut results = Vec::new();
     for case in validate::cases() {
         results.push(validate::run_case(

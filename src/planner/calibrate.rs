@@ -168,6 +168,7 @@ impl CalibrationSetup {
             }],
             baseline: None,
             sweep: None,
+            limits: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! the line and column, the key, and what was expected. After validation nothing re-checks user
 //! input.
 
+pub mod limits;
 pub mod source;
 pub mod suggest;
 pub mod sweep;
@@ -45,6 +46,8 @@ pub struct Scenario {
     pub baseline: Option<String>,
     /// The `[sweep]` grid, when the scenario has one.
     pub sweep: Option<sweep::Sweep>,
+    /// The resource limits ([`limits`]): the defaults, or the `[limits]` table's.
+    pub limits: limits::Limits,
 }
 
 /// A named policy of a scenario.
@@ -104,6 +107,8 @@ struct RawScenario {
     #[serde(default, rename = "policy")]
     _policy: Option<serde::de::IgnoredAny>,
     sweep: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    limits: limits::RawLimits,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,13 +178,25 @@ struct RawCost {
 pub const DEFAULT_REPLICA_HOUR: f64 = 0.04;
 pub const DEFAULT_SLO_LATENCY_MS: u64 = 500;
 pub const DEFAULT_VIOLATION_PENALTY: f64 = 0.0001;
+/// The range of a trace's `speedup`: beyond it a replayed second is shorter than a
+/// microsecond or longer than eleven days, and a looped copy of a trace takes no time.
+pub const MIN_SPEEDUP: f64 = 1e-6;
+pub const MAX_SPEEDUP: f64 = 1e6;
 /// Default `cluster.max_replicas`.
 pub const DEFAULT_MAX_REPLICAS: u32 = 1000;
 
 /// Reads and validates a scenario file, and checks that the trace it names can be opened.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    load_allowing(path, false)
+}
+
+/// [`load`], with the resource limits lifted when `allow_large` (`--allow-large`): a sweep
+/// larger than `[limits] sweep_points` is expanded.
+pub fn load_allowing(path: &Path, allow_large: bool) -> Result<Scenario, InputError> {
     let text = read(path)?;
-    parse(path, &text)
+    let mut src = Source::new(path, &text);
+    src.allow_large = allow_large;
+    parse_source(&src)
 }
 
 /// Reads and validates the copy of a scenario that a results folder keeps (`scenario.toml`),
@@ -225,7 +242,7 @@ fn parse_source(src: &Source) -> Result<Scenario, InputError> {
     let sweep_table = raw.sweep.take();
     let mut scenario = validate(src, raw)?;
     if let Some(t) = &sweep_table {
-        scenario.sweep = Some(sweep::expand(src, t)?);
+        scenario.sweep = Some(sweep::expand(src, t, &scenario.limits)?);
     }
     Ok(scenario)
 }
@@ -234,6 +251,7 @@ fn parse_source(src: &Source) -> Result<Scenario, InputError> {
 fn parse_single(path: &Path, text: &str, check_files: bool) -> Result<Scenario, InputError> {
     let mut src = Source::new(path, text);
     src.check_files = check_files;
+    src.allow_large = true;
     let raw: RawScenario = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     validate(&src, raw)
 }
@@ -315,8 +333,8 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         Some(r) => *r.get_ref(),
         None => 1,
     };
-    let interval = source::positive_duration(src, &raw.interval, "interval")?
-        .unwrap_or(SimDuration::from_secs(60));
+    let interval =
+        source::period(src, &raw.interval, "interval")?.unwrap_or(SimDuration::from_secs(60));
     if let Some(i) = &raw.interval
         && interval > duration
     {
@@ -331,6 +349,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     let service = validate_service(src, &raw.service)?;
     let cluster = validate_cluster(src, &raw.cluster)?;
     let cost = validate_cost(src, &raw.cost)?;
+    let limits = limits::validate(src, &raw.limits)?;
 
     let ctx = PolicyContext {
         concurrency: cluster.concurrency,
@@ -386,6 +405,7 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         policies,
         baseline: raw.baseline.map(|b| b.into_inner()),
         sweep: None,
+        limits,
     })
 }
 
@@ -614,11 +634,14 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
                     ),
                 ));
             }
-            if durs.get_ref().iter().any(|d| d.0.is_zero()) {
+            if let Some(d) = durs.get_ref().iter().find(|d| d.0 < source::MIN_PERIOD) {
                 return Err(src.error(
                     durs.span(),
                     "workload.mean_durations",
-                    "expected durations greater than zero",
+                    format!(
+                        "expected mean durations of at least 1ms (the shortest state duration, see docs/limits.md), found {}",
+                        d.0
+                    ),
                 ));
             }
             if rates.get_ref().iter().all(|r| r.0 == 0.0) {
@@ -703,6 +726,18 @@ fn validate_trace(
     }
     let bin = source::positive_duration(src, &w.bin, "workload.bin")?;
     let duration = source::positive_duration(src, &w.duration, "workload.duration")?;
+    if let Some(s) = &w.speedup
+        && !(MIN_SPEEDUP..=MAX_SPEEDUP).contains(&s.get_ref().0)
+    {
+        return Err(src.error(
+            s.span(),
+            "workload.speedup",
+            format!(
+                "expected a speedup from {MIN_SPEEDUP} to {MAX_SPEEDUP} (see docs/limits.md), found {}",
+                crate::error::num(s.get_ref().0)
+            ),
+        ));
+    }
     let mut on_end = match &w.on_end {
         Some(e) => match e.get_ref().as_str() {
             "stop" => TraceEnd::Stop,

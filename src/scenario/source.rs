@@ -19,6 +19,8 @@ pub struct Source<'a> {
     /// Whether validation checks that the files the scenario names (traces) can be opened:
     /// true for a scenario about to run, false for the copy a results folder keeps.
     pub check_files: bool,
+    /// `--allow-large`: the resource limits ([`super::limits`]) are lifted.
+    pub allow_large: bool,
 }
 
 impl<'a> Source<'a> {
@@ -27,6 +29,7 @@ impl<'a> Source<'a> {
             path: path.to_path_buf(),
             text,
             check_files: true,
+            allow_large: false,
         }
     }
 
@@ -76,6 +79,43 @@ impl<'a> Source<'a> {
         }
         err
     }
+}
+
+/// The shortest control period, tick, scrape resolution, report interval or state duration a
+/// scenario may give: below it a run would spend its time on its own clock (a period of 1 ns
+/// is a billion ticks per simulated second). Documented in `docs/limits.md`.
+pub const MIN_PERIOD: SimDuration = SimDuration(1_000_000);
+
+/// A period key (a control period, tick, scrape resolution, interval or state duration): at
+/// least [`MIN_PERIOD`] when given.
+pub fn period(
+    src: &Source,
+    value: &Option<toml::Spanned<Dur>>,
+    key: &str,
+) -> Result<Option<SimDuration>, InputError> {
+    match value {
+        Some(v) => check_period(src, v, key).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// One period value: at least [`MIN_PERIOD`].
+pub fn check_period(
+    src: &Source,
+    v: &toml::Spanned<Dur>,
+    key: &str,
+) -> Result<SimDuration, InputError> {
+    let d = v.get_ref().0;
+    if d < MIN_PERIOD {
+        return Err(src.error(
+            v.span(),
+            key,
+            format!(
+                "expected a period of at least 1ms (the shortest period a scenario may give, see docs/limits.md), found {d}"
+            ),
+        ));
+    }
+    Ok(d)
 }
 
 /// A duration key that must be greater than zero when given (`key` is its dotted name).

@@ -37,9 +37,6 @@ pub struct SweepPoint {
     pub scenario: Box<super::Scenario>,
 }
 
-/// The largest number of points a sweep may have.
-pub const MAX_POINTS: usize = 100_000;
-
 /// A value as a short label for outputs (`0.5`, `10s`, `true`).
 pub fn label(v: &Value) -> String {
     match v {
@@ -93,7 +90,11 @@ fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
 }
 
 /// Expands the `[sweep]` table of the scenario in `src` into its points.
-pub fn expand(src: &Source, sweep: &Spanned<Table>) -> Result<Sweep, InputError> {
+pub fn expand(
+    src: &Source,
+    sweep: &Spanned<Table>,
+    limits: &super::limits::Limits,
+) -> Result<Sweep, InputError> {
     let mut doc: Table = toml::from_str(src.text).map_err(|e| src.toml_error(&e))?;
     doc.remove("sweep");
     let mut params: Vec<(String, Vec<Value>)> = Vec::new();
@@ -108,15 +109,28 @@ pub fn expand(src: &Source, sweep: &Spanned<Table>) -> Result<Sweep, InputError>
     if params.is_empty() {
         return Err(src.error(sweep.span(), "sweep", "expected at least one swept key"));
     }
+    // Counted before anything is expanded: each point keeps a whole scenario.
+    let limit = if src.allow_large {
+        usize::MAX
+    } else {
+        usize::try_from(limits.sweep_points).unwrap_or(usize::MAX)
+    };
     let total = params
         .iter()
         .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()))
-        .filter(|n| *n <= MAX_POINTS)
+        .filter(|n| *n <= limit)
         .ok_or_else(|| {
+            let count = params
+                .iter()
+                .fold(1.0f64, |n, (_, v)| n * v.len() as f64);
             src.error(
                 sweep.span(),
                 "sweep",
-                format!("the sweep has more than {MAX_POINTS} points"),
+                format!(
+                    "the number of sweep points (the product of the lists' lengths) is {}, above the limit of {}; if that is intended, raise it with `[limits] sweep_points = N` in the scenario or run with --allow-large (see docs/limits.md)",
+                    crate::error::num(count),
+                    limits.sweep_points
+                ),
             )
         })?;
     let mut points = Vec::with_capacity(total);

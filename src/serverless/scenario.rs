@@ -310,7 +310,8 @@ fn validate(src: &Source, raw: RawFaas) -> Result<FaasScenario, InputError> {
         Some(r) => *r.get_ref(),
         None => 1,
     };
-    let interval = positive(src, &raw.interval, "interval")?.unwrap_or(SimDuration::from_secs(60));
+    let interval = crate::scenario::source::period(src, &raw.interval, "interval")?
+        .unwrap_or(SimDuration::from_secs(60));
     if interval > duration {
         let span = raw.interval.as_ref().map_or(0..0, |i| i.span());
         return Err(src.error(

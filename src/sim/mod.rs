@@ -191,6 +191,9 @@ struct Sim<'a> {
 
     arrivals: Vec<SimTime>,
     arrival_pos: usize,
+    /// Arrivals drawn so far, held to `[limits] arrivals` (a trace's count is known only as
+    /// it is read).
+    drawn: u64,
     source_done: bool,
     last_arrival: u64,
     views: Vec<ContainerView>,
@@ -224,6 +227,7 @@ impl<'a> Sim<'a> {
             warmup: sc.warmup.0,
             arrivals: Vec::with_capacity(ARRIVAL_BATCH),
             arrival_pos: 0,
+            drawn: 0,
             source_done: false,
             last_arrival: 0,
             views: Vec::new(),
@@ -258,6 +262,18 @@ impl<'a> Sim<'a> {
         if n == 0 {
             self.source_done = true;
             return Ok(u64::MAX);
+        }
+        self.drawn = self.drawn.saturating_add(n as u64);
+        let limit = self.sc.limits.arrivals;
+        if self.drawn > limit && self.arrivals[0].0 < self.end {
+            return Err(crate::scenario::limits::exceeded(
+                self.sc,
+                "workload",
+                "arrivals",
+                "the number of arrivals of one run (counted as the workload is read)",
+                self.drawn as f64,
+                limit,
+            ));
         }
         Ok(self.arrivals[0].0)
     }

@@ -57,6 +57,20 @@ impl Keys<'_, '_> {
         Ok(positive_duration(self.src, v, &format!("policy.{key}"))?.unwrap_or(default))
     }
 
+    /// A control period, tick or scrape resolution: at least
+    /// [`MIN_PERIOD`](crate::scenario::source::MIN_PERIOD), `default` when absent.
+    pub fn period(
+        &self,
+        v: &Option<Spanned<Dur>>,
+        key: &str,
+        default: SimDuration,
+    ) -> Result<SimDuration, InputError> {
+        Ok(
+            crate::scenario::source::period(self.src, v, &format!("policy.{key}"))?
+                .unwrap_or(default),
+        )
+    }
+
     /// A duration from `lo` to `hi` (inclusive), `default` when absent.
     pub fn bounded(
         &self,
@@ -169,7 +183,7 @@ impl Keys<'_, '_> {
         v: &Option<Spanned<Dur>>,
         interval: SimDuration,
     ) -> Result<SimDuration, InputError> {
-        self.positive(
+        self.period(
             v,
             "step",
             crate::autoscaler::planning::default_step(interval),

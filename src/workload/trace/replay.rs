@@ -258,6 +258,17 @@ impl<R: RecordReader> Replay<R> {
             .in_file(&self.path)
             .key("on_end"));
         }
+        let copy_s = length as f64 / self.speedup / 1e9;
+        if copy_s < 1e-3 {
+            return Err(InputError::new(format!(
+                "cannot loop this trace: one replayed copy lasts {} s of simulated time (its length {} s / speedup {}), less than 1ms; lower `speedup` or give a longer `duration` (see docs/limits.md)",
+                crate::error::num(copy_s),
+                length as f64 / 1e9,
+                crate::error::num(self.speedup)
+            ))
+            .in_file(&self.path)
+            .key("speedup"));
+        }
         self.base = self.base.saturating_add(length);
         self.reader.rewind()?;
         self.pass = Pass::default();

@@ -41,10 +41,12 @@ struct CountsOut<'a> {
     cur: u64,
     count: u64,
     data: bool,
+    /// The most rows it may write (`trace convert`'s limit).
+    max_rows: u64,
 }
 
 impl<'a> CountsOut<'a> {
-    fn new(out: &'a mut dyn Write, bin: u64) -> Result<CountsOut<'a>, Error> {
+    fn new(out: &'a mut dyn Write, bin: u64, max_rows: u64) -> Result<CountsOut<'a>, Error> {
         out.write_all(b"time_s,count\n").map_err(io_error)?;
         Ok(CountsOut {
             out,
@@ -58,6 +60,7 @@ impl<'a> CountsOut<'a> {
             cur: 0,
             count: 0,
             data: false,
+            max_rows,
         })
     }
 
@@ -80,6 +83,17 @@ impl<'a> CountsOut<'a> {
 
     /// Closes the open bin and opens bin `idx`; bins in between get `between`.
     fn advance_to(&mut self, idx: u64, between: Option<u64>) -> Result<(), Error> {
+        if idx >= self.max_rows {
+            // Refused before the rows are written: bin `idx` is row `idx + 1`.
+            return Err(crate::error::InputError::new(format!(
+                "the output would have more than {} rows (bins of {} s up to {} s);                  if that is intended, widen --bin or run with --allow-large (see docs/limits.md)",
+                self.max_rows,
+                self.bin as f64 / 1e9,
+                crate::error::num(idx as f64 * self.bin as f64 / 1e9)
+            ))
+            .key("--bin")
+            .into());
+        }
         if self.cur < idx {
             let c = self.data.then_some(self.count);
             self.row(self.cur, c)?;
@@ -107,13 +121,16 @@ fn io_error(e: std::io::Error) -> Error {
 }
 
 /// Converts every record of `reader` to counts per bin of `bin` nanoseconds, written to `out`.
+/// At most `max_rows` rows are written: a conversion that needs more is an input error
+/// before they are written.
 pub fn to_counts(
     reader: &mut dyn RecordReader,
     bin: u64,
     out: &mut dyn Write,
+    max_rows: u64,
 ) -> Result<Written, Error> {
     let bin = bin.max(1);
-    let mut w = CountsOut::new(out, bin)?;
+    let mut w = CountsOut::new(out, bin, max_rows)?;
     let mut last_arrival: Option<u64> = None;
     let mut end = 0u64;
     while let Some(rec) = reader.next_record()? {
