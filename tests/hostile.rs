@@ -506,3 +506,160 @@ mod limits {
         assert!(held <= 12, "{summary}");
     }
 }
+
+mod sweeps {
+    use super::*;
+
+    /// `cluster.startup` set directly and through a `cluster` table: every point ran with one
+    /// value but was labelled with the other.
+    #[test]
+    fn overlapping_sweep_keys_are_refused() {
+        let text = scenario(
+            POISSON,
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        ) + "\n[sweep]\n\"cluster\" = [{ startup = \"5s\" }, { startup = \"9s\" }]\n\"cluster.startup\" = [\"1s\", \"2s\"]\n";
+        let err = refused_run("overlap", &text, &[]);
+        assert!(
+            err.contains("`sweep.cluster.startup`: \"cluster.startup\" overlaps \"cluster\", which sets the whole table it is in: sweep one or the other"),
+            "{err}"
+        );
+    }
+
+    /// Sweeping `seed` wrote two `seed` columns and then failed on its own output.
+    #[test]
+    fn sweeping_seed_is_refused() {
+        let text = scenario(
+            POISSON,
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        ) + "\n[sweep]\n\"seed\" = [1, 2]\n";
+        let err = refused_run("seed", &text, &[]);
+        assert!(
+            err.contains(
+                "`sweep.seed`: `seed` cannot be swept: every run already has its own seed"
+            ),
+            "{err}"
+        );
+    }
+}
+
+#[cfg(feature = "live")]
+mod live {
+    use super::*;
+
+    /// `live --plan --dry-run` accepted a plan of 10^9 containers and `--speedup 1e-300`.
+    #[test]
+    fn huge_plans_and_extreme_speedups_are_refused_even_in_a_dry_run() {
+        let dir = temp_dir("live");
+        let plan = write(
+            &dir,
+            "plan.csv",
+            b"time_s,replicas\n0,2\n60,1000000000\n120,3\n",
+        );
+        let o = run(&["live", "--plan", plan.to_str().unwrap(), "--dry-run"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`replicas`: the plan asks for 1000000000 containers (step 2 at 60 s), more than the limit of 256; if that is intended, raise it with --max-containers"),
+            "{err}"
+        );
+        let o = run(&[
+            "live",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--dry-run",
+            "--max-containers",
+            "1000000000",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let small = write(&dir, "small.csv", b"time_s,replicas\n0,2\n60,3\n");
+        for speedup in ["1e-300", "1e300", "0.001"] {
+            let o = run(&[
+                "live",
+                "--plan",
+                small.to_str().unwrap(),
+                "--dry-run",
+                "--speedup",
+                speedup,
+            ]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(
+                err.contains("`--speedup`: expected a speed-up from 0.01 to 1000"),
+                "{err}"
+            );
+        }
+    }
+}
+
+mod arithmetic {
+    use super::*;
+
+    /// Two bins of 2^53 used to be summed with wrap-around, and `trace inspect` printed a
+    /// wrong total with exit 0; the sum is now refused at the row where it passes 2^53.
+    #[test]
+    fn counts_adding_up_past_2_pow_53_are_refused_at_their_row() {
+        let dir = temp_dir("sum");
+        let t = write(
+            &dir,
+            "t.csv",
+            b"time_s,count\n0,9007199254740992\n60,1\n120,5\n",
+        );
+        let o = run(&[
+            "trace",
+            "inspect",
+            t.to_str().unwrap(),
+            "--format",
+            "counts",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("t.csv:3:"), "{err}");
+        assert!(
+            err.contains(
+                "the counts up to this row add up to more than 2^53 = 9007199254740992 arrivals"
+            ),
+            "{err}"
+        );
+        let azure = write(
+            &dir,
+            "a.csv",
+            b"HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,9007199254740992,0\no,a,g,http,0,1\n",
+        );
+        let o = run(&[
+            "trace",
+            "inspect",
+            azure.to_str().unwrap(),
+            "--format",
+            "azure",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("a.csv:3:"), "{err}");
+    }
+
+    #[test]
+    fn a_scale_above_1000_is_refused() {
+        let dir = temp_dir("scale");
+        write(&dir, "t.csv", b"time_s,count\n0,5\n60,7\n");
+        let text = scenario(
+            "type = \"trace\"\npath = \"t.csv\"\nformat = \"counts\"\nscale = 1e9",
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        );
+        let sc = write(&dir, "s.toml", text.as_bytes());
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`workload.scale`: expected a scale greater than 0 and at most 1000 (see docs/limits.md), found 1000000000"),
+            "{err}"
+        );
+    }
+}

@@ -55,6 +55,10 @@ pub struct PlanArgs {
     /// Print the actions with their times, and touch nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// The most containers the plan may ask for at once (a plan above it is refused, dry run
+    /// included).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONTAINERS)]
+    pub max_containers: u32,
     /// Leave the containers running at the end (remove them later with --cleanup).
     #[arg(long)]
     pub keep: bool,
@@ -170,12 +174,21 @@ fn wall(d: SimDuration) -> Duration {
     Duration::from_nanos(d.0)
 }
 
+/// The most containers `live --plan` starts without `--max-containers`: more than one
+/// machine's Docker engine runs comfortably.
+pub const DEFAULT_MAX_CONTAINERS: u32 = 256;
+/// The range of `live --speedup`: slower than a hundredth a plan hour takes four days of wall
+/// time; faster than a thousand the engine cannot start containers within a plan step.
+pub const MIN_LIVE_SPEEDUP: f64 = 0.01;
+pub const MAX_LIVE_SPEEDUP: f64 = 1000.0;
+
 fn check_speedup(speedup: f64) -> Result<f64, InputError> {
-    if speedup.is_finite() && speedup > 0.0 {
+    if speedup.is_finite() && (MIN_LIVE_SPEEDUP..=MAX_LIVE_SPEEDUP).contains(&speedup) {
         Ok(speedup)
     } else {
         Err(InputError::new(format!(
-            "expected a speed-up greater than 0 (plan seconds per wall second), found {speedup}"
+            "expected a speed-up from {MIN_LIVE_SPEEDUP} to {MAX_LIVE_SPEEDUP} (plan seconds per wall second), found {}",
+            crate::error::num(speedup)
         ))
         .key("--speedup"))
     }
@@ -223,6 +236,24 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
     let speedup = check_speedup(args.speedup)?;
     let sc = args.scenario.as_deref().map(scenario::load).transpose()?;
     let plan = plan::load(path, sc.as_ref().map(|s| s.duration).or(args.duration))?;
+    if let Some((i, step)) = plan
+        .steps
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, s)| (s.replicas, std::cmp::Reverse(*i)))
+        && step.replicas > args.max_containers
+    {
+        return Err(InputError::new(format!(
+            "the plan asks for {} containers (step {} at {} s), more than the limit of {}; if that is intended, raise it with --max-containers",
+            step.replicas,
+            i + 1,
+            step.time.as_secs_f64(),
+            args.max_containers
+        ))
+        .in_file(path)
+        .key("replicas")
+        .into());
+    }
     if let Some(out) = &args.out
         && out.exists()
         && !out.is_dir()

@@ -182,6 +182,8 @@ pub const DEFAULT_VIOLATION_PENALTY: f64 = 0.0001;
 /// microsecond or longer than eleven days, and a looped copy of a trace takes no time.
 pub const MIN_SPEEDUP: f64 = 1e-6;
 pub const MAX_SPEEDUP: f64 = 1e6;
+/// The largest `scale` of a trace: each recorded arrival replayed up to a thousand times.
+pub const MAX_SCALE: f64 = 1000.0;
 /// Default `cluster.max_replicas`.
 pub const DEFAULT_MAX_REPLICAS: u32 = 1000;
 
@@ -726,6 +728,18 @@ fn validate_trace(
     }
     let bin = source::positive_duration(src, &w.bin, "workload.bin")?;
     let duration = source::positive_duration(src, &w.duration, "workload.duration")?;
+    if let Some(s) = &w.scale
+        && s.get_ref().0 > MAX_SCALE
+    {
+        return Err(src.error(
+            s.span(),
+            "workload.scale",
+            format!(
+                "expected a scale greater than 0 and at most {MAX_SCALE} (see docs/limits.md), found {}",
+                crate::error::num(s.get_ref().0)
+            ),
+        ));
+    }
     if let Some(s) = &w.speedup
         && !(MIN_SPEEDUP..=MAX_SPEEDUP).contains(&s.get_ref().0)
     {

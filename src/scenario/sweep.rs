@@ -3,9 +3,11 @@
 //! Each key of `[sweep]` is a dotted path to a scenario key and its value a list of values:
 //! `"policy.hpa.target_utilization" = [0.5, 0.7]` (the key of the policy named `hpa`),
 //! `"workload.scale" = [0.5, 1, 2]`, `"cluster.startup" = ["10s", "60s"]`, or a top-level key
-//! such as `"seed"`. Every combination (the grid, in key order, the last key varying fastest)
+//! such as `"duration"`. Every combination (the grid, in key order, the last key varying fastest)
 //! is a point of the sweep: the scenario with those values set, validated like any scenario.
-//! A value that makes a point invalid is an error at the sweep key's line.
+//! A value that makes a point invalid is an error at the sweep key's line. Two keys that
+//! overlap (`cluster` and `cluster.startup`) are an error, and so is `seed`: each run's seed
+//! comes from the scenario's seed and its replication.
 
 use super::source::Source;
 use crate::error::InputError;
@@ -108,6 +110,25 @@ pub fn expand(
     }
     if params.is_empty() {
         return Err(src.error(sweep.span(), "sweep", "expected at least one swept key"));
+    }
+    for (i, (key, _)) in params.iter().enumerate() {
+        let err = |m: String| src.error(key_span(src, sweep, key), &format!("sweep.{key}"), m);
+        if key == "seed" {
+            return Err(err(
+                "`seed` cannot be swept: every run already has its own seed (the `seed` column of summary.csv, from the scenario's seed and the replication); use `replications` for more seeds, or `--seed` for another base seed".into(),
+            ));
+        }
+        // A key and a table that contains it would set the same value twice, and label the
+        // points by a value that is not the one run.
+        if let Some((other, _)) = params
+            .iter()
+            .enumerate()
+            .find_map(|(j, (o, v))| (j != i && key.starts_with(&format!("{o}."))).then_some((o, v)))
+        {
+            return Err(err(format!(
+                "\"{key}\" overlaps \"{other}\", which sets the whole table it is in: sweep one or the other"
+            )));
+        }
     }
     // Counted before anything is expanded: each point keeps a whole scenario.
     let limit = if src.allow_large {

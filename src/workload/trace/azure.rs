@@ -112,6 +112,7 @@ impl AzureReader {
         let mut sums: Vec<Option<u64>> = vec![None; columns.len()];
         let mut data_rows = 0u64;
         let mut matched = 0u64;
+        let mut total = 0u64;
         while rows.next()? {
             if rows.len() != width {
                 return Err(rows.error_row(format!(
@@ -128,6 +129,8 @@ impl AzureReader {
             for (k, &(_, col)) in columns.iter().enumerate() {
                 let count = parse_count(rows.field(col)).map_err(|m| rows.error_at(col, m))?;
                 if let (true, Some(c)) = (selected, count) {
+                    super::counts::add_to_total(&mut total, c)
+                        .map_err(|m| rows.error_at(col, m))?;
                     let sum = sums[k].get_or_insert(0);
                     *sum = sum.checked_add(c).ok_or_else(|| {
                         rows.error_at(col, "the sum of this minute's counts is too large")

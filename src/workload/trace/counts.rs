@@ -22,6 +22,24 @@ use std::path::Path;
 /// Largest count accepted in one cell (2^53, the largest integer an f64 holds exactly).
 const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 
+/// Largest total of a binned trace's counts (2^53): every sum of its counts, however the
+/// arrivals are later binned, scaled or inspected, then fits a u64 and an f64 exactly.
+pub(crate) const MAX_TOTAL: u64 = 1 << 53;
+
+/// Adds `count` to the running `total` of a trace, or says why it cannot (the caller locates
+/// the error at the row).
+pub(crate) fn add_to_total(total: &mut u64, count: u64) -> Result<(), String> {
+    match total.checked_add(count) {
+        Some(t) if t <= MAX_TOTAL => {
+            *total = t;
+            Ok(())
+        }
+        _ => Err(format!(
+            "the counts up to this row add up to more than 2^53 = {MAX_TOTAL} arrivals, the most a trace may hold"
+        )),
+    }
+}
+
 /// What a count cell may hold, for error messages.
 pub(crate) const COUNT_EXPECTED: &str =
     "a count: a number that is not negative (42, 42.0), or an empty cell for a gap without data";
@@ -74,6 +92,8 @@ pub struct CountsReader {
     /// End of the last bin returned, in trace time.
     prev_end: Option<u64>,
     prev_line: usize,
+    /// The counts read so far in this pass (at most [`MAX_TOTAL`]).
+    total: u64,
 }
 
 impl CountsReader {
@@ -88,6 +108,7 @@ impl CountsReader {
             pending: None,
             prev_end: None,
             prev_line: 0,
+            total: 0,
         };
         r.start()?;
         Ok(r)
@@ -155,6 +176,9 @@ impl CountsReader {
             };
             self.kind = Some(kind);
             let count = parse_count(self.rows.field(1)).map_err(|m| self.rows.error_at(1, m))?;
+            if let Some(c) = count {
+                add_to_total(&mut self.total, c).map_err(|m| self.rows.error_at(1, m))?;
+            }
             return Ok(Some(Row {
                 time,
                 count,
@@ -230,6 +254,7 @@ impl RecordReader for CountsReader {
         self.ahead = [None, None];
         self.pending = None;
         self.prev_end = None;
+        self.total = 0;
         self.start()
     }
 

@@ -302,7 +302,7 @@ pub fn inspect(
                 width,
                 count,
             } => {
-                end = start + width;
+                end = start.saturating_add(width);
                 match count {
                     Some(c) => {
                         in_gap = false;

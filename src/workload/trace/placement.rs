@@ -84,7 +84,9 @@ impl Scale {
     /// How many times to replay one recorded arrival.
     #[inline]
     pub fn copies(self, rng: &mut SimRng) -> u64 {
-        self.whole + u64::from(self.frac > 0.0 && rng.random::<f64>() < self.frac)
+        self.whole.saturating_add(u64::from(
+            self.frac > 0.0 && rng.random::<f64>() < self.frac,
+        ))
     }
 
     /// How many arrivals to replay for `n` recorded ones.

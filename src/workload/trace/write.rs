@@ -146,7 +146,7 @@ pub fn to_counts(
                 width,
                 count,
             } => {
-                end = start + width;
+                end = start.saturating_add(width);
                 let Some(n) = count else {
                     w.advance_to(start / bin, None)?;
                     continue;
