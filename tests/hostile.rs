@@ -260,11 +260,11 @@ mod limits {
             err.contains("`cluster.max_replicas`: the number of containers a run may hold (`cluster.max_replicas`) is 10000000, above the limit of 1000000; if that is intended, raise it with `[limits] replicas = N`"),
             "{err}"
         );
-        // 100 years / 60 s = 52,596,000 steps × 10 replicas (min 1 to max 10).
+        // 100 years / 20 s (dp's default step) = 157,788,000 steps × 10 replicas (1 to 10).
         let text = one("") + "\n[[policy]]\nname = \"dp\"\ntype = \"dp\"\nhorizon = \"36525d\"\n";
         let err = refused_run("dp", &text, &[]);
         assert!(
-            err.contains("`policy.dp.horizon`: the size of the planner's table (planning steps × replica band, in cells) is 525960000, above the limit of 20000000; if that is intended, raise it with `[limits] planner_cells = N`"),
+            err.contains("`policy.dp.horizon`: the size of the planner's table (planning steps × replica band, in cells) is 1577880000, above the limit of 20000000; if that is intended, raise it with `[limits] planner_cells = N`"),
             "{err}"
         );
     }
