@@ -477,7 +477,7 @@ fn planner_keys_out_of_place_or_range_are_located_errors() {
         (
             "type = \"lcp\"\nstep = 0",
             "policy.step",
-            "greater than zero",
+            "expected a period of at least 1ms",
         ),
         ("type = \"dp\"\nalpha = 1.5", "policy.alpha", "at most 1"),
         (
