@@ -3,9 +3,10 @@
 //! the `oracle`'s whole plan (a day of one-minute steps priced pointwise over their seconds),
 //! and the measurement of a calibration table.
 
+use autoscale_sim::calibration::{CALIBRATION_REQUESTS, measure};
 use autoscale_sim::cluster::Balancer;
 use autoscale_sim::cluster::service::ServiceSpec;
-use autoscale_sim::planner::calibrate::{CALIBRATION_REQUESTS, Calibration, CalibrationSetup};
+use autoscale_sim::planner::calibrate::CalibrationSetup;
 use autoscale_sim::planner::dp::{PlanInput, Prices, Switching, plan};
 use autoscale_sim::planner::queueing::{Dispatch, ViolationModel};
 use autoscale_sim::planner::uncertainty::{ExpectedCosts, LeadErrors, PointwiseCosts};
@@ -101,7 +102,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("pointwise_costs_and_plan", |b| {
         b.iter(|| {
-            let mut costs = PointwiseCosts::new(black_box(&fine), 60, &model, prices(60.0));
+            let mut costs = PointwiseCosts::new(black_box(&fine), 60, &model, prices(60.0), R);
             let input = PlanInput {
                 intervals: T,
                 min_replicas: 1,
@@ -138,7 +139,13 @@ fn bench(c: &mut Criterion) {
     ));
     g.sample_size(10);
     g.bench_function("measure_table", |b| {
-        b.iter(|| Calibration::measure(black_box(&setup), CALIBRATION_REQUESTS).unwrap())
+        b.iter(|| {
+            measure(
+                std::slice::from_ref(black_box(&setup)),
+                CALIBRATION_REQUESTS,
+            )
+            .unwrap()
+        })
     });
     g.finish();
 }

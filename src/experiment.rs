@@ -11,6 +11,7 @@
 //! flight grows with the threads, not the runs (each run keeps only its result).
 
 use crate::autoscaler::Autoscaler;
+use crate::calibration::Calibrations;
 use crate::error::{Error, InputError};
 use crate::metrics::mean_ci95;
 use crate::scenario::Scenario;
@@ -258,6 +259,17 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
     let pool = pool
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
+    // The calibration tables every policy needs, measured (or read from the disk cache) before
+    // any run, every cell in parallel on the pool.
+    let scenarios: Vec<&Scenario> = points.iter().map(|p| &p.scenario).collect();
+    let show = opts.progress && std::io::stderr().is_terminal();
+    let calibrations = pool.install(|| {
+        Calibrations::prepare(&scenarios, &|n| {
+            if show {
+                eprintln!("measuring {n} calibration table(s) of the planners' model on the simulator (cached for later runs)");
+            }
+        })
+    })?;
     let simulated = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
     let total_ns = sc.duration.0.saturating_mul(jobs.len() as u64);
@@ -280,10 +292,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
             };
             let (k, p, r) = jobs[j];
             let result =
-                simulate_reporting(&points[k].scenario, p, r, Some(&simulated)).map(|mut run| {
-                    run.point = points[k].index;
-                    run
-                });
+                simulate_reporting(&points[k].scenario, p, r, Some(&simulated), &calibrations).map(
+                    |mut run| {
+                        run.point = points[k].index;
+                        run
+                    },
+                );
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -339,6 +353,17 @@ pub fn build_policy(
     policy: usize,
     replication: u32,
 ) -> Result<(String, Box<dyn Autoscaler>, u32), Error> {
+    let calibrations = Calibrations::prepare(&[scenario], &|_| {})?;
+    build_policy_with(scenario, policy, replication, &calibrations)
+}
+
+/// [`build_policy`] with the calibration tables already prepared.
+pub fn build_policy_with(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    calibrations: &Calibrations,
+) -> Result<(String, Box<dyn Autoscaler>, u32), Error> {
     let def = scenario
         .policies
         .get(policy)
@@ -346,6 +371,7 @@ pub fn build_policy(
     let built = def.spec.build(&crate::autoscaler::BuildContext {
         scenario,
         replication,
+        calibrations,
     })?;
     Ok((def.name.clone(), built, initial_replicas(scenario, policy)))
 }
@@ -366,7 +392,8 @@ pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
 /// Simulates policy number `policy` of `scenario` in replication `replication`, on the
 /// scenario's workload: one run of an experiment.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, Error> {
-    simulate_reporting(scenario, policy, replication, None)
+    let calibrations = Calibrations::prepare(&[scenario], &|_| {})?;
+    simulate_reporting(scenario, policy, replication, None, &calibrations)
 }
 
 /// Like [`simulate`], adding the simulated nanoseconds of each completed interval to
@@ -376,8 +403,10 @@ fn simulate_reporting(
     policy: usize,
     replication: u32,
     progress: Option<&AtomicU64>,
+    calibrations: &Calibrations,
 ) -> Result<RunResult, Error> {
-    let (policy_name, policy, initial_replicas) = build_policy(scenario, policy, replication)?;
+    let (policy_name, policy, initial_replicas) =
+        build_policy_with(scenario, policy, replication, calibrations)?;
     let arrivals = workload::open(
         &scenario.workload,
         rng::stream(scenario.seed, replication, rng::ARRIVALS),

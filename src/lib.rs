@@ -2,6 +2,7 @@
 //! services.
 
 pub mod autoscaler;
+pub mod calibration;
 pub mod cluster;
 pub mod commands;
 pub mod engine;

@@ -48,12 +48,14 @@
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
 
 use super::planning::{Planning, observation_period, observed_rate};
+use super::planning::{calibration_needed, planner_model};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
-use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
+use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::dp::{PlanInput, plan};
 use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
@@ -125,10 +127,10 @@ pub struct Dp {
 }
 
 impl Dp {
-    /// The planner for a run of `sc` (measures the calibration table on first use).
-    pub fn new(params: &DpParams, sc: &Scenario) -> Result<Dp, Error> {
+    /// The planner for a run of `sc`, its model calibrated on the tables prepared for it.
+    pub fn new(params: &DpParams, sc: &Scenario, calibrations: &Calibrations) -> Result<Dp, Error> {
         let planning = Planning::of(sc, params.step);
-        let model = planner_model(sc, params.model)?;
+        let model = planner_model(sc, params.model, calibrations)?;
         let forecaster = Forecaster::new(params.forecaster)
             .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
         let (observe, parts) = observation_period(planning.step);
@@ -434,8 +436,12 @@ impl PolicyType for DpParams {
         Some(self.step)
     }
 
+    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+        calibration_needed(sc, self.model)
+    }
+
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
-        Ok(Box::new(Dp::new(self, ctx.scenario)?))
+        Ok(Box::new(Dp::new(self, ctx.scenario, ctx.calibrations)?))
     }
 }
 
@@ -486,7 +492,12 @@ mod tests {
         let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
             panic!("a dp policy")
         };
-        let mut dp = Dp::new(params, &sc).unwrap();
+        let mut dp = Dp::new(
+            params,
+            &sc,
+            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+        )
+        .unwrap();
         let model = crate::planner::queueing::ViolationModel::new(
             &sc.service,
             1,
@@ -523,7 +534,12 @@ mod tests {
         let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
             panic!("a dp policy")
         };
-        let mut dp = Dp::new(params, &sc).unwrap();
+        let mut dp = Dp::new(
+            params,
+            &sc,
+            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+        )
+        .unwrap();
         let mut c = Cluster::new(1, 2);
         c.max_replicas = 50;
         // A quiet first step, then 100/s with a queue building 5 s into the second step.
@@ -554,7 +570,12 @@ mod tests {
         let crate::autoscaler::PolicySpec::Dp(params) = &sc.policies[0].spec else {
             panic!("a dp policy")
         };
-        let mut dp = Dp::new(params, &sc).unwrap();
+        let mut dp = Dp::new(
+            params,
+            &sc,
+            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+        )
+        .unwrap();
         let mut c = Cluster::new(1, 1);
         c.max_replicas = 50;
         let mut at = Vec::new();

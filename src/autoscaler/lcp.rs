@@ -20,12 +20,14 @@
 //! just ended is what it asks for now.
 
 use super::planning::{Planning, initial_replicas, observed_rate};
+use super::planning::{calibration_needed, planner_model};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
-use crate::planner::calibrate::{ModelKind, PlannerModel, planner_model};
+use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::lcp::Lcp;
 use crate::scenario::Scenario;
 use crate::scenario::source::Dur;
@@ -52,9 +54,14 @@ pub struct LcpPolicy {
 
 impl LcpPolicy {
     /// LCP for a run of `sc` starting from its initial cluster.
-    pub fn new(params: &LcpParams, sc: &Scenario, default_initial: u32) -> Result<Self, Error> {
+    pub fn new(
+        params: &LcpParams,
+        sc: &Scenario,
+        default_initial: u32,
+        calibrations: &Calibrations,
+    ) -> Result<Self, Error> {
         let planning = Planning::of(sc, params.step);
-        let model = planner_model(sc, params.model)?;
+        let model = planner_model(sc, params.model, calibrations)?;
         let lcp = Lcp::new(
             planning.min_replicas,
             planning.max_replicas,
@@ -119,11 +126,16 @@ impl PolicyType for LcpParams {
         Some(self.step)
     }
 
+    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+        calibration_needed(sc, self.model)
+    }
+
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
         Ok(Box::new(LcpPolicy::new(
             self,
             ctx.scenario,
             self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+            ctx.calibrations,
         )?))
     }
 }
@@ -146,7 +158,7 @@ mod tests {
         let crate::autoscaler::PolicySpec::Lcp(params) = &sc.policies[0].spec else {
             panic!("an lcp policy")
         };
-        let mut lcp = LcpPolicy::new(params, &sc, 1).unwrap();
+        let mut lcp = LcpPolicy::new(params, &sc, 1, &Calibrations::none()).unwrap();
         let model = crate::planner::queueing::ViolationModel::new(
             &sc.service,
             1,

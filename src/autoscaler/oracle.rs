@@ -69,20 +69,27 @@ impl PolicyType for OracleParams {
         Some(self.step)
     }
 
+    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+        calibration_needed(sc, self.model)
+    }
+
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
         Ok(Box::new(Oracle::new(
             self,
             ctx.scenario,
             ctx.replication,
             self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+            ctx.calibrations,
         )?))
     }
 }
 
+use super::planning::{calibration_needed, planner_model};
 #[cfg(test)]
 use crate::autoscaler::PolicySpec;
+use crate::calibration::Calibrations;
 use crate::error::Error;
-use crate::planner::calibrate::{ModelKind, planner_model};
+use crate::planner::calibrate::{CalibrationSetup, ModelKind};
 use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
 use crate::planner::uncertainty::{PointwiseCosts, denoise_parts};
 use crate::rng;
@@ -141,6 +148,7 @@ pub fn oracle_plan(
     sc: &Scenario,
     replication: u32,
     initial: u32,
+    calibrations: &Calibrations,
 ) -> Result<(Plan, Vec<f64>), Error> {
     let planning = Planning::of(sc, params.step);
     let (period, parts) = observation_period(planning.step);
@@ -161,7 +169,7 @@ pub fn oracle_plan(
     for c in fine.chunks_mut(parts) {
         denoise_parts(c, period.as_secs_f64());
     }
-    let model = planner_model(sc, params.model)?;
+    let model = planner_model(sc, params.model, calibrations)?;
     let future = fine.get(parts..).unwrap_or(&[]);
     let committed = vec![initial; planning.delay_steps];
     let input = PlanInput {
@@ -172,7 +180,13 @@ pub fn oracle_plan(
         committed: &committed,
         switching: planning.switching,
     };
-    let mut costs = PointwiseCosts::new(future, parts, &model, planning.prices);
+    let mut costs = PointwiseCosts::new(
+        future,
+        parts,
+        &model,
+        planning.prices,
+        planning.max_replicas,
+    );
     let plan = plan(&input, &mut costs)
         .map_err(|e| Error::Other(format!("the oracle cannot plan: {e}")))?;
     Ok((plan, rates))
@@ -198,10 +212,11 @@ impl Oracle {
         sc: &Scenario,
         replication: u32,
         default_initial: u32,
+        calibrations: &Calibrations,
     ) -> Result<Oracle, Error> {
         let planning = Planning::of(sc, params.step);
         let initial = initial_replicas(sc, default_initial);
-        let (plan, _) = oracle_plan(params, sc, replication, initial)?;
+        let (plan, _) = oracle_plan(params, sc, replication, initial, calibrations)?;
         let mut desired = desired_totals(&plan.replicas, planning.delay_steps);
         if let (Some(first), Some(decision)) = (desired.first_mut(), plan.decision) {
             *first = decision;
@@ -315,7 +330,7 @@ step = "60s"
         let PolicySpec::Oracle(p) = &sc.policies[0].spec else {
             panic!("an oracle")
         };
-        let oracle = Oracle::new(p, &sc, 0, 1).unwrap();
+        let oracle = Oracle::new(p, &sc, 0, 1, &Calibrations::none()).unwrap();
         let plan = oracle.plan().to_vec();
         assert_eq!(plan.len(), 19);
         // Index t is step t + 1. It has 200/s (20 Erlangs) covered from the step the load
@@ -342,7 +357,7 @@ step = "60s"
             panic!("an oracle")
         };
         assert_eq!(p.step, SimDuration::from_secs(20));
-        let oracle = Oracle::new(p, &sc, 0, 1).unwrap();
+        let oracle = Oracle::new(p, &sc, 0, 1, &Calibrations::none()).unwrap();
         // 60 steps of 20 s, planned from step 1.
         assert_eq!(oracle.plan().len(), 59);
         let rows = oracle.rows(sc.duration);

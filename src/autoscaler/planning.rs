@@ -17,6 +17,9 @@
 //! the price of one stop is `stop_cost` plus the billing of the `shutdown` delay.
 
 use super::{ContainerState, Observation};
+use crate::calibration::{Calibrations, setup_of};
+use crate::error::Error;
+use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::dp::{Prices, Switching};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
@@ -92,6 +95,32 @@ impl Planning {
             })
             .collect()
     }
+}
+
+/// The calibration table a planner with model `kind` needs in a run of `sc`: none for the
+/// analytic model, nor where the analytic model is exact (a shared queue, exponential
+/// service, no time-out below the SLO).
+pub fn calibration_needed(sc: &Scenario, kind: ModelKind) -> Option<CalibrationSetup> {
+    let setup = setup_of(sc);
+    (kind == ModelKind::Calibrated && !setup.analytic_is_exact()).then_some(setup)
+}
+
+/// The violation model of a planner with model `kind` in a run of `sc`, on the table prepared
+/// in `calibrations` where it needs one.
+pub fn planner_model(
+    sc: &Scenario,
+    kind: ModelKind,
+    calibrations: &Calibrations,
+) -> Result<PlannerModel, Error> {
+    let table = match calibration_needed(sc, kind) {
+        Some(setup) => Some(calibrations.get(&setup).ok_or_else(|| {
+            Error::Other(
+                "the calibration table of this cluster was not measured before the run".into(),
+            )
+        })?),
+        None => None,
+    };
+    Ok(PlannerModel::new(&setup_of(sc), table))
 }
 
 /// How often the planners read the arrival counter within a planning step.

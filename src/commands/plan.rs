@@ -2,6 +2,7 @@
 
 use crate::autoscaler::PolicySpec;
 use crate::autoscaler::oracle::Oracle;
+use crate::calibration::Calibrations;
 use crate::error::{Error, InputError};
 use crate::experiment::{self, RunOptions};
 use crate::output::{self, csv as out_csv};
@@ -64,7 +65,8 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     let (rows, step) = match (spec, spec.decision_step()) {
         (PolicySpec::Oracle(params), Some(step)) => {
             let initial = experiment::initial_replicas(&sc, 0);
-            let oracle = Oracle::new(params, &sc, 0, initial)?;
+            let calibrations = Calibrations::prepare(&[&sc], &|_| {})?;
+            let oracle = Oracle::new(params, &sc, 0, initial, &calibrations)?;
             (oracle.rows(sc.duration), step)
         }
         (_, Some(step)) => {

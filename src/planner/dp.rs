@@ -134,11 +134,34 @@ pub trait ViolationColumns {
     /// Fills `out[i]` with the violation probability at `rate` (requests per second) with
     /// `first + i` containers.
     fn fill(&self, rate: f64, first: u32, out: &mut [f64]);
+
+    /// The probability every count comes down to as it grows, at any rate (the service-time
+    /// floor `P(S > slo)`), if the model has one: counts whose probability is within a
+    /// relative `1e-9` of it are priced as it without being computed. `None` (the default)
+    /// prices every count.
+    fn floor(&self) -> Option<f64> {
+        None
+    }
+
+    /// A number of counts from 0 up that violate every request at `rate` (the unstable
+    /// ones, or fewer): they are priced at probability 1 without being computed. 0 (the
+    /// default) computes every count.
+    fn unstable_below(&self, _rate: f64) -> u32 {
+        0
+    }
 }
 
 impl ViolationColumns for ViolationModel {
     fn fill(&self, rate: f64, first: u32, out: &mut [f64]) {
         ViolationModel::fill(self, rate, first, out)
+    }
+
+    fn floor(&self) -> Option<f64> {
+        Some(self.service_tail())
+    }
+
+    fn unstable_below(&self, rate: f64) -> u32 {
+        self.unstable_below(rate)
     }
 }
 

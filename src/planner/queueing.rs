@@ -497,6 +497,17 @@ impl ViolationModel {
         self.service_tail
     }
 
+    /// How many counts from 0 up are unstable at `rate` (every request violates): those
+    /// below `⌊λ E[S] / k⌋`, whose `n · k` slots are fewer than the offered load.
+    pub fn unstable_below(&self, rate: f64) -> u32 {
+        let a = rate * self.mean_service / f64::from(self.concurrency.max(1));
+        if a.is_finite() && a > 0.0 {
+            a.floor().min(f64::from(u32::MAX)) as u32
+        } else {
+            0
+        }
+    }
+
     /// `P(latency > slo)` at arrival rate `rate` with `n` containers.
     pub fn probability(&self, rate: f64, n: u32) -> f64 {
         let mut out = [0.0];

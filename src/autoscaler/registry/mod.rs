@@ -49,6 +49,8 @@ impl PolicyContext {
 pub struct BuildContext<'a> {
     pub scenario: &'a crate::scenario::Scenario,
     pub replication: u32,
+    /// The calibration tables measured before the runs (see [`PolicyType::calibration`]).
+    pub calibrations: &'a crate::calibration::Calibrations,
 }
 
 /// One policy type: its keys, defaults, validation, parameter report and construction.
@@ -71,6 +73,16 @@ pub trait PolicyType: Sized {
 
     /// The parameters as (key, value) pairs for reports, each named exactly as its key.
     fn parameters(&self) -> Vec<(&'static str, String)>;
+
+    /// The calibration table the policy's model needs in a run of `scenario`, if any: the
+    /// experiment measures every such table before any run (or reads it from the disk cache)
+    /// and hands it over in [`BuildContext::calibrations`].
+    fn calibration(
+        &self,
+        _scenario: &crate::scenario::Scenario,
+    ) -> Option<crate::planner::calibrate::CalibrationSetup> {
+        None
+    }
 
     /// The step at which a planner decides (its `step` key), for the resolution of its
     /// `plan.csv`; `None` for policies that decide at their own control period.
@@ -165,6 +177,16 @@ macro_rules! registry {
             pub fn parameters(&self) -> Vec<(&'static str, String)> {
                 match self {
                     $(PolicySpec::$variant(p) => p.parameters()),*
+                }
+            }
+
+            /// See [`PolicyType::calibration`].
+            pub fn calibration(
+                &self,
+                scenario: &crate::scenario::Scenario,
+            ) -> Option<crate::planner::calibrate::CalibrationSetup> {
+                match self {
+                    $(PolicySpec::$variant(p) => p.calibration(scenario)),*
                 }
             }
 
