@@ -122,6 +122,28 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Input text as a message quotes it: in double quotes, cut to about 80 characters (`...`
+/// marks the cut), with control characters escaped (`\u{1b}`, `\u{0}`, `\n`), so that a 10 MB
+/// field or an ANSI escape sequence from a file never reaches the terminal as it is.
+pub fn quoted(text: &str) -> String {
+    const MAX: usize = 80;
+    let mut out = String::with_capacity(text.len().min(MAX) + 8);
+    out.push('"');
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX - 3 && text.chars().nth(MAX).is_some() {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A number as a message shows it: plain when it is of an ordinary size (`0.5`, `1200`), in
 /// scientific notation otherwise (`1e-300`, `1e200`), never hundreds of digits.
 pub fn num(x: f64) -> String {
@@ -163,6 +185,16 @@ mod tests {
             e.to_string(),
             "s.toml:3:7: `cluster.min_replicas`: expected a number"
         );
+    }
+
+    #[test]
+    fn quoted_input_is_cut_and_escaped() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        assert_eq!(quoted("a\u{1b}[31mb\0"), "\"a\\u{1b}[31mb\\u{0}\"");
+        let long = "x".repeat(10_000_000);
+        let q = quoted(&long);
+        assert_eq!(q, format!("\"{}...\"", "x".repeat(77)));
+        assert_eq!(quoted(&"y".repeat(80)), format!("\"{}\"", "y".repeat(80)));
     }
 
     #[test]

@@ -663,3 +663,81 @@ mod arithmetic {
         );
     }
 }
+
+mod messages {
+    use super::*;
+
+    /// `name = "a\u0000b"` exited 1 (the folder could not be made); it is bad input.
+    #[test]
+    fn a_name_with_a_nul_character_is_refused() {
+        let text = scenario(
+            POISSON,
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        )
+        .replace("name = \"hostile\"", "name = \"a\\u0000b\"");
+        let err = refused_run("nul", &text, &[]);
+        assert!(
+            err.contains("`name`: expected a name usable as a folder name, without control characters, found \"a\\u{0}b\""),
+            "{err}"
+        );
+    }
+
+    /// A `+25:00` offset was accepted; an ANSI escape sequence in a field reached the
+    /// terminal; a 10 MB field was echoed whole.
+    #[test]
+    fn trace_fields_are_quoted_short_and_escaped_and_offsets_checked() {
+        let dir = temp_dir("fields");
+        let t = write(
+            &dir,
+            "t.csv",
+            b"time\n2023-11-16T18:17:03+01:00\n2023-11-16T18:17:04+25:00\n",
+        );
+        let o = run(&[
+            "trace",
+            "inspect",
+            t.to_str().unwrap(),
+            "--format",
+            "timestamps",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("t.csv:3:"), "{err}");
+        let mut ansi = b"time_s\n0\n1\n\x1b[31mred".to_vec();
+        ansi.extend(std::iter::repeat_n(b'x', 10_000_000));
+        ansi.push(b'\n');
+        let t = write(&dir, "ansi.csv", &ansi);
+        let o = run(&[
+            "trace",
+            "inspect",
+            t.to_str().unwrap(),
+            "--format",
+            "timestamps",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(!err.contains('\x1b'), "{err}");
+        assert!(err.contains("\\u{1b}[31mred"), "{err}");
+        assert!(err.len() < 1000, "{} bytes", err.len());
+    }
+
+    /// `--out` a folder exited 1 in `trace` but 2 in `plan`: both are bad input.
+    #[test]
+    fn out_a_folder_is_bad_input_in_trace_too() {
+        let dir = temp_dir("out-dir");
+        let t = write(&dir, "t.csv", b"time_s,count\n0,5\n60,7\n");
+        let o = run(&[
+            "trace",
+            "convert",
+            t.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`--out`: expected a file name for the output, found the folder"),
+            "{err}"
+        );
+    }
+}

@@ -295,6 +295,14 @@ fn write_atomically<T>(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if path.is_dir() {
+        return Err(InputError::new(format!(
+            "expected a file name for the output, found the folder {}",
+            path.display()
+        ))
+        .key("--out")
+        .into());
+    }
     if !dir.is_dir() {
         let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         return Err(InputError::new(format!(

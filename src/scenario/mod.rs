@@ -266,11 +266,15 @@ pub(crate) fn check_policy_name<'a>(
     mut taken: impl Iterator<Item = &'a str>,
 ) -> Result<(), InputError> {
     let pname = name.get_ref();
-    if pname.trim().is_empty() || pname.contains([',', '"', '\n']) {
+    if pname.trim().is_empty() || pname.contains([',', '"']) || pname.chars().any(char::is_control)
+    {
         return Err(src.error(
             name.span(),
             "policy.name",
-            "expected a non-empty policy name without commas, quotes or line breaks",
+            format!(
+                "expected a non-empty policy name without commas, quotes, line breaks or control characters, found {}",
+                crate::error::quoted(pname)
+            ),
         ));
     }
     if taken.any(|q| q == pname) {
@@ -287,6 +291,16 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => {
             return Err(src.error(n.span(), "name", "expected a non-empty name"));
+        }
+        Some(n) if n.get_ref().chars().any(char::is_control) => {
+            return Err(src.error(
+                n.span(),
+                "name",
+                format!(
+                    "expected a name usable as a folder name, without control characters, found {}",
+                    crate::error::quoted(n.get_ref())
+                ),
+            ));
         }
         Some(n)
             if n.get_ref().contains(['/', '\\']) || n.get_ref() == "." || n.get_ref() == ".." =>

@@ -149,11 +149,5 @@ fn reader(file: File) -> csv::Reader<File> {
 
 /// Bytes of a trace as text for a message, shortened if long.
 pub(crate) fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    if text.chars().count() > 60 {
-        let cut: String = text.chars().take(57).collect();
-        format!("\"{cut}...\"")
-    } else {
-        format!("\"{text}\"")
-    }
+    crate::error::quoted(&String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]))
 }

@@ -66,6 +66,28 @@ pub fn parse_seconds(text: &[u8]) -> Option<i64> {
     Some(if neg { -ns } else { ns })
 }
 
+/// Whether the UTC offset at the end of a date-time (`+05:30`, `-0400`, `Z`) is a real one:
+/// at most 18 hours either way (ISO 8601; real zones stay within ±14 h). `+25:00` is refused.
+fn offset_in_range(text: &[u8]) -> bool {
+    let Some(p) = text[10.min(text.len())..]
+        .iter()
+        .rposition(|b| matches!(b, b'+' | b'-'))
+        .map(|p| p + 10.min(text.len()))
+    else {
+        return true;
+    };
+    let digits: Vec<u8> = text[p + 1..]
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_digit)
+        .take(2)
+        .collect();
+    match digits.as_slice() {
+        [a, b] => (a - b'0') * 10 + (b - b'0') <= 18,
+        _ => true,
+    }
+}
+
 /// Reads an ISO 8601 date-time as nanoseconds since the Unix epoch (UTC).
 pub fn parse_datetime(text: &[u8]) -> Option<i64> {
     // An offset or `Z` can only follow the date (whose own dashes sit in the first 8 bytes).
@@ -74,6 +96,9 @@ pub fn parse_datetime(text: &[u8]) -> Option<i64> {
             .iter()
             .any(|b| matches!(b, b'+' | b'-' | b'Z' | b'z'));
     let ts = if has_offset {
+        if !offset_in_range(text) {
+            return None;
+        }
         PARSER.parse_timestamp(text).ok()?
     } else {
         Offset::UTC
@@ -86,6 +111,9 @@ pub fn parse_datetime(text: &[u8]) -> Option<i64> {
 /// Reads an access-log time stamp (`01/Jul/1995:00:00:01 -0400`) as nanoseconds since the
 /// Unix epoch (UTC).
 pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
+    if !offset_in_range(text) {
+        return None;
+    }
     let ts = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
         .ok()?
         .to_timestamp()
