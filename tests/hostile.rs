@@ -741,3 +741,27 @@ mod messages {
         );
     }
 }
+
+mod line_length {
+    use super::*;
+
+    /// A 900 MB trace with no line break was read whole by `trace inspect`; every reader now
+    /// stops at the first line longer than 1 MB, whatever the format.
+    #[test]
+    fn a_line_longer_than_1_mb_is_refused_by_every_reader() {
+        let dir = temp_dir("long");
+        let mut text = vec![b'7'; 3 << 20];
+        text.push(b'\n');
+        let t = write(&dir, "t.csv", &text);
+        for format in ["timestamps", "counts", "clf", "azure"] {
+            let o = run(&["trace", "inspect", t.to_str().unwrap(), "--format", format]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{format}: {err}");
+            assert!(
+                err.contains("t.csv:1: cannot read the trace: a line is longer than 1 MB"),
+                "{format}: {err}"
+            );
+            assert!(err.len() < 1000, "{format}: {} bytes", err.len());
+        }
+    }
+}

@@ -20,7 +20,6 @@ use super::{Origin, Record, RecordReader, Skipped, open_file};
 use crate::error::InputError;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
@@ -94,7 +93,7 @@ fn find(needle: u8, hay: &[u8]) -> Option<usize> {
 
 pub struct ClfReader {
     path: PathBuf,
-    input: BufReader<File>,
+    input: BufReader<super::BoundedLines>,
     line: Vec<u8>,
     line_no: u64,
     eof: bool,

@@ -9,7 +9,6 @@
 
 use super::open_file;
 use crate::error::InputError;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Capacity of the reader's buffer.
@@ -17,7 +16,7 @@ const BUFFER: usize = 1 << 16;
 
 pub(crate) struct CsvRows {
     path: PathBuf,
-    rdr: csv::Reader<File>,
+    rdr: csv::Reader<super::BoundedLines>,
     rec: csv::ByteRecord,
     /// Column names, when the file has a header row.
     header: Option<Vec<String>>,
@@ -139,7 +138,7 @@ impl CsvRows {
     }
 }
 
-fn reader(file: File) -> csv::Reader<File> {
+fn reader(file: super::BoundedLines) -> csv::Reader<super::BoundedLines> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

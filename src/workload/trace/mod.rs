@@ -148,16 +148,53 @@ pub struct ReadOptions {
     pub function: Option<String>,
 }
 
+/// The longest line any trace reader accepts: a longer one (a binary file, or a 900 MB file
+/// without a line break) is an error at that line, and is never held in memory whole.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// A trace file whose lines are at most [`MAX_LINE_BYTES`] long: reading past that without a
+/// line break is an `InvalidData` error, which the readers report at the line.
+pub(crate) struct BoundedLines {
+    file: File,
+    /// Bytes since the last line break.
+    run: u64,
+}
+
+impl std::io::Read for BoundedLines {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > MAX_LINE_BYTES {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "a line is longer than {} MB: expected a text trace with one record per line (is this a binary or compressed file?)",
+                            MAX_LINE_BYTES >> 20
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Opens a trace file for reading, naming its absolute path if that fails.
-pub(crate) fn open_file(path: &Path) -> Result<File, InputError> {
-    File::open(path).map_err(|e| {
-        let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        InputError::new(format!(
-            "cannot open the trace file {}: {e}",
-            shown.display()
-        ))
-        .in_file(path)
-    })
+pub(crate) fn open_file(path: &Path) -> Result<BoundedLines, InputError> {
+    File::open(path)
+        .map(|file| BoundedLines { file, run: 0 })
+        .map_err(|e| {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            InputError::new(format!(
+                "cannot open the trace file {}: {e}",
+                shown.display()
+            ))
+            .in_file(path)
+        })
 }
 
 /// Opens the reader of `path` in `opts.format`.
