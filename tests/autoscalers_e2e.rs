@@ -94,14 +94,14 @@ fn hpa_reacts_to_a_step_holds_it_and_keeps_the_window_after_the_drop() {
     let r = run(&sc, "hpa");
     let rows = &r.timeline;
     let (up, down) = (300.0, 1020.0);
-    // Needed at 100/s with 100 ms per request and a 70 % target: ceil(10 / 0.7) = 15.
-    let needed = 15;
+    // Needed at 100/s with 100 ms per request and Kubernetes' 80 % target: ceil(10 / 0.8) = 13.
+    let needed = 13;
     // While saturated the utilization is at most 100 %, so each sync multiplies the count by
-    // at most 1/0.7, and pods starting count as 0 on a scale-up, so a sync only builds on
-    // ready pods: k = ceil(ln(15/4) / ln(1/0.7)) = 4 rounds of (sync + sample age + start-up),
+    // at most 1/0.8, and pods starting count as 0 on a scale-up, so a sync only builds on
+    // ready pods: k = ceil(ln(13/4) / ln(1/0.8)) = 6 rounds of (sync + sample age + start-up),
     // plus one to see the step. metrics-server's scrape ticker runs at its own phase, so the
     // sample a sync reads is up to one resolution (15 s) old.
-    let k = ((needed as f64 / 4.0).ln() / (1.0f64 / 0.7).ln()).ceil();
+    let k = ((needed as f64 / 4.0).ln() / (1.0f64 / 0.8).ln()).ceil();
     let bound = (k + 1.0) * (15.0 + 15.0 + 20.0);
     let reached = first_end(rows, up, |row| row.ready_replicas >= needed).expect("reached");
     assert!(
@@ -137,7 +137,7 @@ fn hpa_reacts_to_a_step_holds_it_and_keeps_the_window_after_the_drop() {
     for row in ending_in(rows, down, down + 301.0) {
         assert_eq!(row.desired_replicas, high, "{row:?}");
     }
-    // Then it comes down: ceil(2 / 0.7) = 3 pods carry 20/s; with utilization noise at most 4.
+    // Then it comes down: ceil(2 / 0.8) = 3 pods carry 20/s; with utilization noise at most 4.
     // The first sync after the drop (1035 s) may read a sample from partly before it, and its
     // recommendation leaves the window at 1350 s.
     for row in ending_in(rows, down + 345.0, 2400.0) {
@@ -407,7 +407,7 @@ type = "target_tracking"
 #[test]
 fn no_policy_oscillates_under_a_constant_load() {
     // 10 requests in service on average over 4 slots per container. Every policy settles on 4
-    // containers: hpa ceil(10/4/0.7 → 62 % of 4 pods) = 4, kpa ceil(10/2.8) = 4, threshold
+    // containers: hpa 62 % of 4 pods against 80 % → ceil(0.78 · 4) = 4, kpa ceil(10/2.8) = 4, threshold
     // 62 % inside its 30–80 % band, target tracking floor(4 · 0.62/0.7) + 1 = 4.
     let sc = parse(CONSTANT);
     for name in ["hpa", "kpa", "threshold", "tt"] {

@@ -9,14 +9,17 @@
 //!   current count as a recommendation (`recordInitialRecommendation`), so there is no
 //!   scale-down during the first stabilization window.
 //! - The proposal (`replica_calculator.go: GetResourceReplicas, groupPods`): pods being deleted
-//!   (draining) are ignored, pending (starting) pods are unready, ready pods without a metric are
-//!   missing; utilization is `floor(100 Σusage / Σrequest)` in integer percent over the pods with
-//!   metrics, `r = utilization / target`; with no missing pods and no unready pods on a
-//!   scale-up, `r` within the tolerance keeps the count, else `ceil(r · ready pods)`. Otherwise
-//!   missing pods count as `max(100 %, target)` of their request on a scale-down and 0 on a
-//!   scale-up, unready pods count as 0 on a scale-up, the ratio is recomputed, and the count is
-//!   kept if the new ratio is within tolerance, flips direction, or its `ceil(r' · pods)` moves
-//!   against it.
+//!   (draining) are ignored; a running pod without a metric is missing; within
+//!   `cpu_initialization_period` (5 min) of its start a pod is unready if it is not Ready or its
+//!   sample does not cover a whole window after its readiness transition, afterwards only if it
+//!   is not Ready and its readiness last changed within `initial_readiness_delay` (30 s) of its
+//!   start; the rest are ready. Utilization is `floor(100 Σusage / Σrequest)` in integer
+//!   percent over the ready pods, `r = utilization / target`; with no missing pods and no
+//!   unready pods on a scale-up, `r` within the tolerance keeps the count, else
+//!   `ceil(r · ready pods)`. Otherwise missing pods count as `max(100 %, target)` of their
+//!   request on a scale-down and 0 on a scale-up, unready pods count as 0 on a scale-up, the
+//!   ratio is recomputed, and the count is kept if the new ratio is within tolerance, flips
+//!   direction, or its `ceil(r' · pods)` moves against it.
 //! - Without `behavior` (`normalizeDesiredReplicas`): the highest recommendation of the last
 //!   `stabilization_window` (5 min, `--horizontal-pod-autoscaler-downscale-stabilization`), then
 //!   the legacy limit `min(max, max(2 · current, 4))` and the minimum.
@@ -36,14 +39,15 @@
 //!   `scrape_phase` fixes it.
 //!
 //! Modelling choices: a container's "CPU request" is its request slots (`cluster.concurrency`)
-//! and its usage the mean busy slots, in thousandths (millicores). Kubernetes rejects a
-//! `minReplicas` of 0 for a resource metric, so the HPA keeps at least one replica whatever
-//! `cluster.min_replicas` says.
+//! and its usage the mean busy slots, in thousandths (millicores). A starting container is a
+//! Running pod that is not Ready (its start-up is its own initialization; there is no Pending
+//! phase), scraped like any running container from its creation, so it is missing until its
+//! first sample and unready afterwards. Kubernetes rejects a `minReplicas` of 0 for a resource
+//! metric, so the HPA keeps at least one replica whatever `cluster.min_replicas` says.
 //!
 //! Left out: several metrics (the maximum of their proposals), Pods/Object/External metrics,
-//! per-direction tolerances (1.33+), and the 5-minute CPU initialization rule: it marks a pod
-//! unready while its sample's window began before it was ready, which cannot happen here because
-//! a container's counters only start when it becomes ready.
+//! per-direction tolerances (1.33+), and CPU used during initialization (a container uses none
+//! before it is ready).
 
 use super::metrics::{Pipeline, ScrapeSpec};
 use super::registry::keys::{Keys, secs};
@@ -160,6 +164,102 @@ pub struct HpaParams {
     /// `scrape_phase`: the scrape ticker's offset from the sync loop, or `None` to draw it
     /// uniformly from `[0, metric_resolution)` for each replication.
     pub scrape_phase: Option<SimDuration>,
+    /// `cpu_initialization_period` (5 min): how long after its start a pod's CPU sample needs
+    /// a whole window after its readiness transition to count.
+    pub cpu_initialization_period: SimDuration,
+    /// `initial_readiness_delay` (30 s): after the initialization period, an unready pod is
+    /// left out only if its readiness last changed within this delay of its start.
+    pub initial_readiness_delay: SimDuration,
+}
+
+/// A pod's phase, as `groupPods` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodPhase {
+    Pending,
+    Running,
+    Failed,
+}
+
+/// What `groupPods` reads of a pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodStatus {
+    /// Has a deletion timestamp.
+    pub deleting: bool,
+    pub phase: PodPhase,
+    pub start_time: Option<SimTime>,
+    /// The Ready condition: its status and last transition, if the pod has one.
+    pub ready: Option<(bool, SimTime)>,
+}
+
+/// A pod's CPU sample as the metrics API returns it: its timestamp and window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodMetric {
+    pub timestamp: SimTime,
+    pub window: SimDuration,
+}
+
+/// Where `groupPods` puts a pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodGroup {
+    /// Counted with its metric.
+    Ready,
+    /// Left out, or counted at 0 % on a scale-up.
+    Unready,
+    /// No metric: 100 % of its request on a scale-down, 0 % on a scale-up.
+    Missing,
+    /// Deleting or failed: not counted at all.
+    Ignored,
+}
+
+/// `groupPods` (`replica_calculator.go`) for a CPU metric, one pod.
+pub fn group_pod(
+    pod: &PodStatus,
+    metric: Option<PodMetric>,
+    now: SimTime,
+    cpu_initialization_period: SimDuration,
+    initial_readiness_delay: SimDuration,
+) -> PodGroup {
+    if pod.deleting || pod.phase == PodPhase::Failed {
+        return PodGroup::Ignored;
+    }
+    if pod.phase == PodPhase::Pending {
+        return PodGroup::Unready;
+    }
+    let Some(metric) = metric else {
+        return PodGroup::Missing;
+    };
+    let (Some((ready, transition)), Some(start)) = (pod.ready, pod.start_time) else {
+        return PodGroup::Unready;
+    };
+    let unready = if start + cpu_initialization_period > now {
+        // Within the initialization period: unready, or no whole window of metric since the
+        // last transition.
+        !ready || metric.timestamp < transition + metric.window
+    } else {
+        // Afterwards: unready and it has never been ready.
+        !ready && start + initial_readiness_delay > transition
+    };
+    if unready {
+        PodGroup::Unready
+    } else {
+        PodGroup::Ready
+    }
+}
+
+/// A container as a pod: a starting container is Running (its start-up is its own
+/// initialization) and not Ready since its creation; a draining one is being deleted.
+pub fn pod_of(c: &super::ContainerView) -> PodStatus {
+    let (deleting, ready) = match c.state {
+        ContainerState::Starting => (false, (false, c.created)),
+        ContainerState::Ready => (false, (true, c.ready_at.unwrap_or(c.created))),
+        ContainerState::Draining => (true, (true, c.ready_at.unwrap_or(c.created))),
+    };
+    PodStatus {
+        deleting,
+        phase: PodPhase::Running,
+        start_time: Some(c.created),
+        ready: Some(ready),
+    }
 }
 
 /// The random stream of the scrape ticker's phase: one draw per replication, the same for
@@ -176,8 +276,14 @@ pub fn draw_scrape_phase(seed: u64, replication: u32, resolution: SimDuration) -
     SimDuration::from_secs_f64(ms / 1000.0).min(SimDuration(resolution.0 - 1))
 }
 
-/// Default target utilization of this project (Kubernetes' own default is 80 %).
-pub const DEFAULT_TARGET_UTILIZATION: f64 = 0.7;
+/// Default target utilization: 80 %, what `kubectl autoscale` sets when `--cpu-percent` is not
+/// given (`staging/src/k8s.io/kubectl/pkg/cmd/autoscale/autoscale.go`, the HPA API's own
+/// default for an HPA without metrics).
+pub const DEFAULT_TARGET_UTILIZATION: f64 = 0.8;
+/// `--horizontal-pod-autoscaler-cpu-initialization-period` (`config/v1alpha1/defaults.go`).
+pub const DEFAULT_CPU_INITIALIZATION_PERIOD_S: u64 = 300;
+/// `--horizontal-pod-autoscaler-initial-readiness-delay`.
+pub const DEFAULT_INITIAL_READINESS_DELAY_S: u64 = 30;
 pub const DEFAULT_SYNC_PERIOD_S: u64 = 15;
 pub const DEFAULT_TOLERANCE: f64 = 0.1;
 pub const DEFAULT_STABILIZATION_S: u64 = 300;
@@ -246,17 +352,27 @@ impl Hpa {
         let mut unready: u32 = 0;
         let mut missing: u32 = 0;
         for c in obs.containers {
-            match c.state {
-                ContainerState::Draining => {}
-                ContainerState::Starting => unready += 1,
-                ContainerState::Ready => match scrape.sample(c.id) {
-                    Some(s) => {
-                        usage_sum += (s.busy * 1000.0).round() as i64;
-                        request_sum += request;
-                        ready_count += 1;
-                    }
-                    None => missing += 1,
-                },
+            let sample = scrape.sample(c.id);
+            let metric = sample.map(|s| PodMetric {
+                timestamp: scrape.time,
+                window: s.span,
+            });
+            let group = group_pod(
+                &pod_of(c),
+                metric,
+                obs.now,
+                self.p.cpu_initialization_period,
+                self.p.initial_readiness_delay,
+            );
+            match (group, sample) {
+                (PodGroup::Ready, Some(s)) => {
+                    usage_sum += (s.busy * 1000.0).round() as i64;
+                    request_sum += request;
+                    ready_count += 1;
+                }
+                (PodGroup::Unready, _) => unready += 1,
+                (PodGroup::Missing, _) => missing += 1,
+                _ => {}
             }
         }
         if ready_count == 0 {
@@ -580,8 +696,11 @@ mod tests {
                 delay: SimDuration::ZERO,
                 fresh_min: SimDuration::from_secs(FRESH_CONTAINER_MIN_S),
                 phase: SimDuration::ZERO,
+                scrape_starting: true,
             },
             scrape_phase: Some(SimDuration::ZERO),
+            cpu_initialization_period: SimDuration::from_secs(300),
+            initial_readiness_delay: SimDuration::from_secs(30),
         }
     }
 
@@ -612,6 +731,129 @@ mod tests {
         let d = hpa.tick(&c.obs());
         c.apply(d);
         d
+    }
+
+    /// `TestGroupPods` (kubernetes `pkg/controller/podautoscaler/replica_calculator_test.go`),
+    /// with its test constants: a 2 min initialization period and a 10 s readiness delay.
+    #[test]
+    fn group_pods_as_kubernetes_test_group_pods() {
+        let now = SimTime::from_secs_f64(3600.0);
+        let ago = |s: u64| SimTime(now.0 - s * 1_000_000_000);
+        let running = |start: Option<u64>, ready: Option<(bool, u64)>| PodStatus {
+            deleting: false,
+            phase: PodPhase::Running,
+            start_time: start.map(ago),
+            ready: ready.map(|(r, t)| (r, ago(t))),
+        };
+        let m = |ts_ago: u64, window: u64| {
+            Some(PodMetric {
+                timestamp: ago(ts_ago),
+                window: SimDuration::from_secs(window),
+            })
+        };
+        let init = SimDuration::from_secs(120);
+        let delay = SimDuration::from_secs(10);
+        let g = |pod: PodStatus, metric| group_pod(&pod, metric, now, init, delay);
+        // "unready a pod without ready condition - CPU"
+        assert_eq!(g(running(Some(0), None), m(0, 0)), PodGroup::Unready);
+        // "count in a ready pod with fresh metrics during initialization period - CPU"
+        assert_eq!(
+            g(running(Some(60), Some((true, 30))), m(0, 30)),
+            PodGroup::Ready
+        );
+        // "unready a ready pod without fresh metrics during initialization period - CPU"
+        assert_eq!(
+            g(running(Some(60), Some((true, 30))), m(0, 60)),
+            PodGroup::Unready
+        );
+        // "unready an unready pod during initialization period - CPU" (started 10 min ago:
+        // past the period, unready since 6 s after its start, never ready)
+        assert_eq!(
+            g(running(Some(600), Some((false, 594))), m(0, 0)),
+            PodGroup::Unready
+        );
+        // "count in a ready pod without fresh metrics after initialization period - CPU"
+        assert_eq!(
+            g(running(Some(180), Some((true, 180))), m(120, 60)),
+            PodGroup::Ready
+        );
+        // "count in an unready pod that was ready after initialization period - CPU"
+        assert_eq!(
+            g(running(Some(600), Some((false, 540))), m(0, 0)),
+            PodGroup::Ready
+        );
+        // "unready pod that has never been ready after initialization period - CPU": its
+        // transition 10 s after its start is not within the 10 s delay, so it counts.
+        assert_eq!(
+            g(running(Some(600), Some((false, 590))), m(0, 0)),
+            PodGroup::Ready
+        );
+        // "a missing pod"
+        assert_eq!(g(running(Some(180), None), None), PodGroup::Missing);
+        // "pending pods are unreadied"
+        let pending = PodStatus {
+            phase: PodPhase::Pending,
+            ..running(None, None)
+        };
+        assert_eq!(g(pending, None), PodGroup::Unready);
+        // "ignore pods with deletion timestamps", "ignore pods in a failed state"
+        let deleted = PodStatus {
+            deleting: true,
+            ..pending
+        };
+        assert_eq!(g(deleted, m(0, 0)), PodGroup::Ignored);
+        let failed = PodStatus {
+            phase: PodPhase::Failed,
+            ..running(None, None)
+        };
+        assert_eq!(g(failed, m(0, 0)), PodGroup::Ignored);
+    }
+
+    #[test]
+    fn starting_pods_without_a_metric_hold_a_scale_down() {
+        // 4 ready pods at 20 % against 50 %: r = 0.4 → 2 pods. With 2 pods still starting and
+        // not scraped yet (younger than metrics-server's 10 s), they are missing: 100 % on a
+        // scale-down, r2 = (4 · 20 + 2 · 100) / 600 = 46.7 % / 50 % = 0.93, inside the
+        // tolerance: the count is kept (Kubernetes holds the scale-down while pods start).
+        let mut c = Cluster::new(1, 4);
+        let mut hpa = Hpa::new(params(50, None));
+        c.run(10.0, &[0.2; 4]);
+        c.start_one();
+        c.start_one();
+        c.desired = 6;
+        c.run(5.0, &[0.2; 4]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep);
+        // 15 s later both are scraped (starting, 0 % busy) and unready: left out on a
+        // scale-down, r = 0.4 on the 4 ready ones → ceil(1.6) = 2, held at 6 by the
+        // stabilization window (the recommendation of the first sync).
+        c.run(15.0, &[0.2; 4]);
+        assert_eq!(hpa.tick(&c.obs()), Decision::Keep);
+        let scrape = hpa.pipeline.latest().unwrap();
+        assert_eq!(scrape.samples.len(), 6);
+    }
+
+    #[test]
+    fn a_newly_ready_pod_counts_after_a_whole_window() {
+        // Within the CPU initialization period a ready pod's sample counts only once a whole
+        // metric window (15 s) has passed since it became ready.
+        let pod = PodStatus {
+            deleting: false,
+            phase: PodPhase::Running,
+            start_time: Some(SimTime::ZERO),
+            ready: Some((true, SimTime::from_secs_f64(30.0))),
+        };
+        let w = SimDuration::from_secs(15);
+        let at = |t: u64| {
+            Some(PodMetric {
+                timestamp: SimTime::from_secs_f64(t as f64),
+                window: w,
+            })
+        };
+        let init = SimDuration::from_secs(300);
+        let delay = SimDuration::from_secs(30);
+        let now = SimTime::from_secs_f64(60.0);
+        assert_eq!(group_pod(&pod, at(44), now, init, delay), PodGroup::Unready);
+        assert_eq!(group_pod(&pod, at(45), now, init, delay), PodGroup::Ready);
     }
 
     #[test]
@@ -840,27 +1082,28 @@ mod tests {
     fn missing_pods_count_as_full_on_scale_down_and_empty_on_scale_up() {
         let mut b = default_behavior();
         b.scale_down.stabilization = SimDuration::ZERO;
-        // 3 pods with metrics at 40 %, one ready 5 s before the scrape (no metric yet), target
-        // 50 %: r = 0.8; the missing pod counts as 100 %: (120 + 100) / 4 = 55 % → r' = 1.1,
-        // inside the tolerance: keep.
-        let mut c = Cluster::new(1, 3);
-        let id = c.start_one();
-        c.desired = 4;
-        c.run(10.0, &[0.4, 0.4, 0.4]);
-        c.make_ready(id);
+        // 3 pods with metrics at 40 %, one started 5 s before the scrape (no metric yet:
+        // metrics-server drops containers younger than 10 s), target 50 %: r = 0.8; the
+        // missing pod counts as 100 %: (120 + 100) / 4 = 55 % → r' = 1.1, inside the
+        // tolerance: keep.
+        let one = |busy: f64| {
+            let mut c = Cluster::new(1, 3);
+            c.run(10.0, &[busy; 3]);
+            let id = c.start_one();
+            c.desired = 4;
+            c.run(2.0, &[busy; 3]);
+            c.make_ready(id);
+            c.run(3.0, &[busy, busy, busy, 0.0]);
+            c
+        };
+        let c = one(0.4);
         let mut hpa = Hpa::new(params(50, Some(b.clone())));
-        c.run(5.0, &[0.4, 0.4, 0.4, 0.0]);
         assert_eq!(hpa.tick(&c.obs()), Decision::Keep);
 
         // Scale-up with a missing pod: 3 at 90 % and one missing, target 50 %: r = 1.8;
         // missing counts 0: 270/4 = 67 % → r' = 1.34 → ceil(1.34 · 4) = 6.
-        let mut c = Cluster::new(1, 3);
-        let id = c.start_one();
-        c.desired = 4;
-        c.run(10.0, &[0.9, 0.9, 0.9]);
-        c.make_ready(id);
+        let c = one(0.9);
         let mut hpa = Hpa::new(params(50, Some(b)));
-        c.run(5.0, &[0.9, 0.9, 0.9, 0.0]);
         assert_eq!(hpa.tick(&c.obs()), Decision::Desired(6));
     }
 
@@ -897,6 +1140,8 @@ pub struct RawHpa {
     pub metric_window: Option<Spanned<Dur>>,
     pub metric_delay: Option<Spanned<Dur>>,
     pub scrape_phase: Option<Spanned<Dur>>,
+    pub cpu_initialization_period: Option<Spanned<Dur>>,
+    pub initial_readiness_delay: Option<Spanned<Dur>>,
     pub behavior: Option<Spanned<bool>>,
     pub scale_up_policies: Option<Spanned<RawRatePolicies>>,
     pub scale_up_select: Option<Spanned<String>>,
@@ -1050,8 +1295,17 @@ impl PolicyType for HpaParams {
                 delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
                 fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
                 phase: scrape_phase.unwrap_or(SimDuration::ZERO),
+                scrape_starting: true,
             },
             scrape_phase,
+            cpu_initialization_period: k.duration(
+                &raw.cpu_initialization_period,
+                SimDuration::from_secs(h::DEFAULT_CPU_INITIALIZATION_PERIOD_S),
+            ),
+            initial_readiness_delay: k.duration(
+                &raw.initial_readiness_delay,
+                SimDuration::from_secs(h::DEFAULT_INITIAL_READINESS_DELAY_S),
+            ),
         })
     }
 
@@ -1072,6 +1326,11 @@ impl PolicyType for HpaParams {
                 "scrape_phase",
                 p.scrape_phase.map_or("random".to_string(), secs),
             ),
+            (
+                "cpu_initialization_period",
+                secs(p.cpu_initialization_period),
+            ),
+            ("initial_readiness_delay", secs(p.initial_readiness_delay)),
             ("behavior", p.behavior.is_some().to_string()),
         ];
         if let Some(b) = &p.behavior {

@@ -45,6 +45,11 @@ pub struct ScrapeSpec {
     /// Scrapes happen at `phase + k · resolution`: the scrape ticker's offset from the
     /// policy's own loop (less than `resolution`; 0 puts both on one grid).
     pub phase: SimDuration,
+    /// Starting containers are scraped too, and every container is measured from its
+    /// creation (metrics-server reads every running container, ready or not; a container
+    /// serves nothing before it is ready). Otherwise only ready containers report, measured
+    /// from their readiness.
+    pub scrape_starting: bool,
 }
 
 impl ScrapeSpec {
@@ -276,18 +281,25 @@ impl Pipeline {
         let mut samples = Vec::with_capacity(obs.containers.len());
         let mut reporting: Vec<u32> = Vec::with_capacity(obs.containers.len());
         for c in obs.containers {
-            if c.state != ContainerState::Ready {
+            let reports = c.state == ContainerState::Ready
+                || (self.spec.scrape_starting && c.state == ContainerState::Starting);
+            if !reports {
                 continue;
             }
             let ready_at = c.ready_at.unwrap_or(c.created);
+            let begin = if self.spec.scrape_starting {
+                c.created
+            } else {
+                ready_at
+            };
             reporting.push(c.id);
             let hist = self.history.entry(c.id).or_default();
             while hist.front().is_some_and(|&(time, _)| time < from) {
                 hist.pop_front();
             }
             // The counter at the start of the span: zero at (or before) readiness.
-            let start = if ready_at >= from {
-                Some((ready_at, 0.0))
+            let start = if begin >= from {
+                Some((begin, 0.0))
             } else {
                 hist.front().filter(|&&(time, _)| time == from).copied()
             };
@@ -460,6 +472,7 @@ mod tests {
             delay: secs(delay),
             fresh_min: secs(fresh),
             phase: SimDuration::ZERO,
+            scrape_starting: false,
         }
     }
 

@@ -61,6 +61,33 @@ pub struct TargetTrackingParams {
     pub scale_in_threshold: f64,
     pub disable_scale_in: bool,
     pub metric_delay: SimDuration,
+    /// `cooldown_capacity`: which capacity a scale-out during the scale-out cooldown starts
+    /// from.
+    pub cooldown_capacity: CooldownCapacity,
+}
+
+/// The two readings of AWS's "capacity added during the cooldown counts toward the next
+/// desired value" for target tracking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CooldownCapacity {
+    /// `"before_cooldown"` (default): the desired value is computed from the capacity before
+    /// the scale-out that started the cooldown, as the documented step example (+2, then +3
+    /// during the cooldown adds 1: both counted from the same base).
+    BeforeCooldown,
+    /// `"reporting"`: from the containers the metric averages over now, so containers added
+    /// during the cooldown count once they are ready and report.
+    Reporting,
+}
+
+impl CooldownCapacity {
+    pub const NAMES: &'static str = "\"before_cooldown\" or \"reporting\"";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CooldownCapacity::BeforeCooldown => "before_cooldown",
+            CooldownCapacity::Reporting => "reporting",
+        }
+    }
 }
 
 pub const DEFAULT_TARGET_FRACTION: f64 = 0.7;
@@ -104,6 +131,7 @@ impl TargetTracking {
             fresh_min: SimDuration::ZERO,
             // CloudWatch datapoints are on the period grid the policy evaluates on.
             phase: SimDuration::ZERO,
+            scrape_starting: false,
         });
         TargetTracking {
             p,
@@ -163,7 +191,11 @@ impl Autoscaler for TargetTracking {
             let base = if !self.p.warmup.is_zero() {
                 counted
             } else {
-                cooling.map_or(cap, |c| c.base)
+                match (cooling, self.p.cooldown_capacity) {
+                    (None, _) => cap,
+                    (Some(c), CooldownCapacity::BeforeCooldown) => c.base,
+                    (Some(_), CooldownCapacity::Reporting) => counted,
+                }
             };
             let desired = ceil_u32(f64::from(base) * ratio).min(max);
             if desired <= cap {
@@ -219,6 +251,26 @@ mod tests {
             scale_in_threshold: 0.9,
             disable_scale_in: false,
             metric_delay: SimDuration::ZERO,
+            cooldown_capacity: CooldownCapacity::BeforeCooldown,
+        }
+    }
+
+    #[test]
+    fn the_two_readings_of_the_scale_out_cooldown() {
+        // 4 containers at 90 % against 50 %: 8 at 180 s, ready at once and as busy. During the
+        // cooldown the metric still says 90 %, now over 8 containers.
+        for (reading, expect) in [
+            (CooldownCapacity::BeforeCooldown, Decision::Keep), // ceil(4 · 1.8) = 8
+            (CooldownCapacity::Reporting, Decision::Desired(15)), // ceil(8 · 1.8) = 15
+        ] {
+            let mut p = params();
+            p.cooldown_capacity = reading;
+            let mut c = Cluster::new(1, 4);
+            let mut t = TargetTracking::new(p);
+            minute(&mut t, &mut c, 0.9, true);
+            minute(&mut t, &mut c, 0.9, true);
+            assert_eq!(minute(&mut t, &mut c, 0.9, true), Decision::Desired(8));
+            assert_eq!(minute(&mut t, &mut c, 0.9, true), expect, "{reading:?}");
         }
     }
 
@@ -370,6 +422,7 @@ pub struct RawTargetTracking {
     pub scale_in_threshold: Option<Spanned<Positive>>,
     pub disable_scale_in: Option<Spanned<bool>>,
     pub metric_delay: Option<Spanned<Dur>>,
+    pub cooldown_capacity: Option<Spanned<String>>,
 }
 
 impl PolicyType for TargetTrackingParams {
@@ -446,6 +499,20 @@ impl PolicyType for TargetTrackingParams {
             )?,
             disable_scale_in: raw.disable_scale_in.as_ref().is_some_and(|b| *b.get_ref()),
             metric_delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+            cooldown_capacity: match &raw.cooldown_capacity {
+                None => CooldownCapacity::BeforeCooldown,
+                Some(v) => match v.get_ref().as_str() {
+                    "before_cooldown" => CooldownCapacity::BeforeCooldown,
+                    "reporting" => CooldownCapacity::Reporting,
+                    other => {
+                        return Err(k.err(
+                            v.span(),
+                            "cooldown_capacity",
+                            format!("expected {}, found \"{other}\"", CooldownCapacity::NAMES),
+                        ));
+                    }
+                },
+            },
         })
     }
 
@@ -463,6 +530,7 @@ impl PolicyType for TargetTrackingParams {
             ("scale_in_threshold", p.scale_in_threshold.to_string()),
             ("disable_scale_in", p.disable_scale_in.to_string()),
             ("metric_delay", secs(p.metric_delay)),
+            ("cooldown_capacity", p.cooldown_capacity.name().to_string()),
         ]
     }
 

@@ -134,6 +134,7 @@ impl Threshold {
             fresh_min: SimDuration::ZERO,
             // CloudWatch datapoints are on the period grid the policy evaluates on.
             phase: SimDuration::ZERO,
+            scrape_starting: false,
         });
         Threshold {
             p,

@@ -31,7 +31,9 @@ fn hpa_defaults_are_kubernetes_defaults() {
     let PolicySpec::Hpa(p) = parse("type = \"hpa\"").unwrap() else {
         panic!("an hpa")
     };
-    assert_eq!(p.target_percent, 70);
+    assert_eq!(p.target_percent, 80); // kubectl autoscale's default
+    assert_eq!(p.cpu_initialization_period, secs(300));
+    assert_eq!(p.initial_readiness_delay, secs(30));
     assert_eq!(p.sync_period, secs(15));
     assert_eq!(p.tolerance, 0.1);
     assert_eq!(p.stabilization_window, secs(300));
@@ -44,6 +46,7 @@ fn hpa_defaults_are_kubernetes_defaults() {
             delay: SimDuration::ZERO,
             fresh_min: secs(10),
             phase: SimDuration::ZERO,
+            scrape_starting: true,
         }
     );
     // Drawn per replication at build unless given.
