@@ -73,6 +73,7 @@ pub fn cell_scenario(setup: &CalibrationSetup, n: u32, rate: f64, requests: f64)
             concurrency: setup.concurrency,
             balancer: setup.balancer,
             startup: SimDuration::ZERO,
+            startup_dist: crate::cluster::startup::StartupDist::Constant(SimDuration::ZERO),
             shutdown: SimDuration::ZERO,
             min_replicas: n,
             max_replicas: n,

@@ -5,6 +5,7 @@
 pub mod model;
 pub mod routing;
 pub mod service;
+pub mod startup;
 
 pub use routing::Balancer;
 
@@ -16,8 +17,11 @@ pub struct ClusterSpec {
     /// Request slots per container.
     pub concurrency: u32,
     pub balancer: Balancer,
-    /// Delay from a start decision until the container takes requests.
+    /// Delay from a start decision until the container takes requests: the mean of
+    /// `startup_dist` (what planners assuming a fixed delay use).
     pub startup: SimDuration,
+    /// The start-up time's distribution, drawn per container started.
+    pub startup_dist: startup::StartupDist,
     /// Time a drained container takes to stop after its last request (still billed).
     pub shutdown: SimDuration,
     pub min_replicas: u32,

@@ -186,6 +186,8 @@ pub struct Cluster {
     concurrency: u32,
     timeout: Option<u64>,
     startup: u64,
+    /// Draws start-up times when they are not constant (`None`: every one is `startup`).
+    startup_draw: Option<(super::startup::StartupSampler, SimRng)>,
     shutdown: u64,
     min_replicas: u32,
     max_replicas: u32,
@@ -232,12 +234,25 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Draws each container's start-up time from `spec.startup_dist` with `rng` (the
+    /// replication's `startup` stream), one draw per container started, in order. A constant
+    /// start-up draws nothing.
+    pub fn with_startup_stream(mut self, spec: &ClusterSpec, rng: SimRng) -> Self {
+        if !spec.startup_dist.is_constant()
+            && let Ok(sampler) = super::startup::StartupSampler::try_new(&spec.startup_dist)
+        {
+            self.startup_draw = Some((sampler, rng));
+        }
+        self
+    }
+
     /// A cluster of `initial` ready containers at time 0 (`initial` within the bounds).
     pub fn new(spec: &ClusterSpec, balancer_rng: SimRng, initial: u32) -> Self {
         let mut cluster = Cluster {
             concurrency: spec.concurrency,
             timeout: spec.queue_timeout.map(|d| d.0),
             startup: spec.startup.0,
+            startup_draw: None,
             shutdown: spec.shutdown.0,
             min_replicas: spec.min_replicas,
             max_replicas: spec.max_replicas,
@@ -702,11 +717,15 @@ impl Cluster {
         if n > current {
             for _ in 0..n - current {
                 let id = self.new_container(State::Starting);
-                if self.startup == 0 {
+                let startup = match &mut self.startup_draw {
+                    Some((sampler, rng)) => sampler.sample(rng).0,
+                    None => self.startup,
+                };
+                if startup == 0 {
                     self.make_ready(id, events, log);
                 } else {
                     events.push(
-                        SimTime(self.now.saturating_add(self.startup)),
+                        SimTime(self.now.saturating_add(startup)),
                         ClusterEvent::ContainerReady {
                             container: id,
                             id: self.containers[id as usize].id,
@@ -939,6 +958,7 @@ mod tests {
             concurrency: 2,
             balancer,
             startup: SimDuration::ZERO,
+            startup_dist: crate::cluster::startup::StartupDist::Constant(SimDuration::ZERO),
             shutdown: SimDuration::ZERO,
             min_replicas: 0,
             max_replicas: 1000,
@@ -946,6 +966,41 @@ mod tests {
             queue_timeout: None,
             queue_capacity: 10,
         }
+    }
+
+    /// Common random numbers: the k-th container started in a replication gets the same
+    /// start-up draw whatever the policy (here: 3 then 3 more a second later, or 6 at once).
+    #[test]
+    fn the_kth_container_started_gets_the_same_startup_draw() {
+        let mut sp = spec(Balancer::SharedQueue);
+        sp.startup_dist = crate::cluster::startup::StartupDist::Lognormal {
+            mean: SimDuration::from_secs(30),
+            cv: 1.0,
+        };
+        let delays = |steps: &[(u64, u32)]| {
+            let stream = crate::rng::stream(9, 2, crate::rng::STARTUP);
+            let mut c = Cluster::new(&sp, crate::rng::stream(9, 2, crate::rng::BALANCER), 0)
+                .with_startup_stream(&sp, stream);
+            let mut events = EventQueue::<ClusterEvent>::new();
+            let mut log = Drops(0);
+            let mut created = Vec::new();
+            for &(at, n) in steps {
+                let before = created.len() as u32;
+                c.scale_to(at, n, &mut events, &mut log);
+                created.extend((before..n).map(|_| at));
+            }
+            let mut out = vec![0u64; created.len()];
+            while let Some((t, ev)) = events.pop() {
+                if let ClusterEvent::ContainerReady { id, .. } = ev {
+                    out[id as usize] = t.0 - created[id as usize];
+                }
+            }
+            out
+        };
+        let a = delays(&[(0, 3), (1_000_000_000, 6)]);
+        let b = delays(&[(0, 6)]);
+        assert_eq!(a, b);
+        assert!(a.windows(2).any(|w| w[0] != w[1]), "draws vary: {a:?}");
     }
 
     /// A million container starts and stops reuse the slots of the stopped ones: the slots

@@ -154,7 +154,7 @@ struct RawService {
 struct RawCluster {
     concurrency: Option<Spanned<u32>>,
     load_balancer: Option<Spanned<String>>,
-    startup: Option<Spanned<Dur>>,
+    startup: Option<Spanned<toml::Value>>,
     shutdown: Option<Spanned<Dur>>,
     min_replicas: Option<Spanned<u32>>,
     max_replicas: Option<Spanned<u32>>,
@@ -964,7 +964,118 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
     Ok(spec)
 }
 
+/// A `startup` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStartup {
+    distribution: String,
+    value: Option<Dur>,
+    min: Option<Dur>,
+    max: Option<Dur>,
+    mean: Option<Dur>,
+    cv: Option<Positive>,
+    path: Option<String>,
+}
+
+const STARTUP_DISTRIBUTIONS: &str = "\"constant\", \"uniform\", \"lognormal\" or \"empirical\"";
+
+/// `cluster.startup`: a duration, or a table naming a distribution.
+fn validate_startup(
+    src: &Source,
+    v: &Option<Spanned<toml::Value>>,
+) -> Result<crate::cluster::startup::StartupDist, InputError> {
+    use crate::cluster::startup::{StartupDist, StartupSampler, read_empirical};
+    let Some(v) = v else {
+        return Ok(StartupDist::Constant(SimDuration::ZERO));
+    };
+    let key = "cluster.startup";
+    let span = v.span();
+    let err = |msg: String| src.error(span.clone(), key, msg);
+    let dist = match v.get_ref() {
+        toml::Value::Table(_) => {
+            let raw = RawStartup::deserialize(v.get_ref().clone()).map_err(|e| {
+                err(format!(
+                    "{}; a startup table takes `distribution` (constant, uniform, lognormal or empirical) with `value`, `min` and `max`, `mean` and `cv`, or `path`",
+                    e.to_string().trim_end()
+                ))
+            })?;
+            let need = |d: Option<Dur>, name: &str| {
+                d.map(|d| d.0)
+                    .ok_or_else(|| err(format!("a {} start-up takes `{name}`", raw.distribution)))
+            };
+            match raw.distribution.as_str() {
+                "constant" => StartupDist::Constant(need(raw.value, "value")?),
+                "uniform" => {
+                    let (min, max) = (need(raw.min, "min")?, need(raw.max, "max")?);
+                    if min > max {
+                        return Err(err(format!(
+                            "expected min at most max, found min {} s and max {} s",
+                            min.as_secs_f64(),
+                            max.as_secs_f64()
+                        )));
+                    }
+                    StartupDist::Uniform { min, max }
+                }
+                "lognormal" => {
+                    let mean = need(raw.mean, "mean")?;
+                    let cv = raw.cv.map(|c| c.0).ok_or_else(|| {
+                        err("a lognormal start-up takes `mean` and `cv`".to_string())
+                    })?;
+                    if mean.is_zero()
+                        || !(crate::cluster::service::MIN_CV..=crate::cluster::service::MAX_CV)
+                            .contains(&cv)
+                    {
+                        return Err(err(format!(
+                            "expected a mean above 0 and a cv from {} to {}, found mean {} s and cv {cv}",
+                            crate::cluster::service::MIN_CV,
+                            crate::cluster::service::MAX_CV,
+                            mean.as_secs_f64()
+                        )));
+                    }
+                    StartupDist::Lognormal { mean, cv }
+                }
+                "empirical" => {
+                    let Some(path) = &raw.path else {
+                        return Err(err(
+                            "an empirical start-up takes `path`, a CSV of observed start-up times in seconds".to_string(),
+                        ));
+                    };
+                    let base = src.path.parent().unwrap_or(Path::new(""));
+                    let resolved = base.join(path);
+                    let text = std::fs::read_to_string(&resolved).map_err(|e| {
+                        err(format!(
+                            "cannot open the start-up times file {}: {e}; a path in a scenario is relative to the scenario's own folder",
+                            resolved.display()
+                        ))
+                    })?;
+                    let times = read_empirical(&text)
+                        .map_err(|m| err(format!("{}: {m}", resolved.display())))?;
+                    StartupDist::Empirical(times)
+                }
+                other => {
+                    return Err(err(format!(
+                        "unknown start-up distribution \"{other}\": {}expected {STARTUP_DISTRIBUTIONS}",
+                        suggest::hint_value(other, &suggest::quoted(STARTUP_DISTRIBUTIONS))
+                    )));
+                }
+            }
+        }
+        other => {
+            let d = Dur::deserialize(other.clone()).map_err(|e| {
+                err(format!(
+                    "{}; or a table such as {{ distribution = \"lognormal\", mean = \"30s\", cv = 0.5 }}",
+                    e.to_string().trim_end()
+                ))
+            })?;
+            StartupDist::Constant(d.0)
+        }
+    };
+    StartupSampler::try_new(&dist).map_err(err)?;
+    Ok(dist)
+}
+
 fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputError> {
+    let startup = validate_startup(src, &c.startup)?;
     let concurrency = match &c.concurrency {
         Some(v) if *v.get_ref() == 0 => {
             return Err(src.error(
@@ -1029,10 +1140,8 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
     Ok(ClusterSpec {
         concurrency,
         balancer,
-        startup: c
-            .startup
-            .as_ref()
-            .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+        startup: startup.mean(),
+        startup_dist: startup,
         shutdown: c
             .shutdown
             .as_ref()

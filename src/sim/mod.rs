@@ -220,7 +220,8 @@ impl<'a> Sim<'a> {
                 &sc.cluster,
                 rng::stream(sc.seed, replication, rng::BALANCER),
                 initial,
-            ),
+            )
+            .with_startup_stream(&sc.cluster, rng::stream(sc.seed, replication, rng::STARTUP)),
             acct: Accounting::new(sc),
             now: 0,
             end: sc.duration.0,
