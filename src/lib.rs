@@ -8,6 +8,8 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod metrics;

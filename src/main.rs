@@ -47,6 +47,15 @@ fn main() {
             std::process::exit(code);
         }
     };
+    // The commands that write files remove their temporary outputs on SIGINT/SIGTERM; live
+    // mode and `serve` handle those signals themselves.
+    #[cfg(feature = "live")]
+    let handles_signals = matches!(cli.command, Command::Serve(_) | Command::Live(_));
+    #[cfg(not(feature = "live"))]
+    let handles_signals = false;
+    if !handles_signals {
+        autoscale_sim::output::cleanup::install_signal_handler();
+    }
     let result = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Trace(args) => commands::trace::run(args),

@@ -7,9 +7,12 @@
 //! `plan.csv`, the plots and the reports are derived from the merged CSVs, as `run` derives
 //! them.
 
-use super::run::{SHARD_FILE, default_out, finish_results};
+use super::run::{default_out, finish_results};
 use crate::error::{Error, InputError};
-use crate::output::{self, results::SCENARIO_COPY};
+use crate::experiment;
+use crate::output::folder::ResultsFolder;
+use crate::output::manifest::{MANIFEST, Manifest};
+use crate::output::results::{Results, SCENARIO_COPY};
 use crate::scenario;
 use std::path::{Path, PathBuf};
 
@@ -35,51 +38,166 @@ fn read(path: &Path) -> Result<String, Error> {
     })
 }
 
-fn shard_of(dir: &Path) -> Result<(usize, usize), Error> {
-    let path = dir.join(SHARD_FILE);
-    let text = read(&path)?;
-    let bad = || {
-        InputError::new(format!("expected I/N, found \"{}\"", text.trim()))
-            .in_file(&path)
-            .at_line(1)
+/// A shard's folder, read and checked.
+struct Shard<'a> {
+    dir: &'a PathBuf,
+    manifest: Manifest,
+    index: usize,
+    count: usize,
+}
+
+/// Reads the manifest of a shard's folder: it must be a complete folder written by
+/// `run --shard I/N`.
+fn shard_of(dir: &PathBuf) -> Result<Shard<'_>, Error> {
+    let manifest = Manifest::read(dir)?;
+    let Some(s) = manifest.shard else {
+        return Err(InputError::new(format!(
+            "this folder holds a whole run, not a shard ({MANIFEST} has no shard): merge joins the folders of `run --shard I/N`"
+        ))
+        .in_file(dir.join(MANIFEST))
+        .into());
     };
-    let (i, n) = text.trim().split_once('/').ok_or_else(bad)?;
-    let i: usize = i.parse().map_err(|_| bad())?;
-    let n: usize = n.parse().map_err(|_| bad())?;
-    if n == 0 || i >= n {
-        return Err(bad().into());
+    Ok(Shard {
+        dir,
+        index: s.index,
+        count: s.count,
+        manifest,
+    })
+}
+
+/// Checks that `s` ran what the first shard ran: the same scenario, seed, policies and
+/// replications.
+fn same_run(first: &Shard, s: &Shard) -> Result<(), Error> {
+    let (a, b) = (&first.manifest, &s.manifest);
+    let differs = |what: &str, this: String, that: String| -> Error {
+        InputError::new(format!(
+            "this shard ran {what} {this}, and the shard in {} ran {that}: merge joins the shards of one run (same scenario file, --seed, --policy and --replications); run this shard again",
+            first.dir.display()
+        ))
+        .in_file(s.dir.join(MANIFEST))
+        .into()
+    };
+    if a.scenario_sha256 != b.scenario_sha256 {
+        return Err(differs(
+            "another scenario:",
+            format!("{} (SHA-256 {:.12})", b.scenario, b.scenario_sha256),
+            format!("{} (SHA-256 {:.12})", a.scenario, a.scenario_sha256),
+        ));
     }
-    Ok((i, n))
+    if a.seed != b.seed {
+        return Err(differs("seed", b.seed.to_string(), a.seed.to_string()));
+    }
+    if a.policies != b.policies {
+        return Err(differs(
+            "the policies",
+            b.policies.join(", "),
+            a.policies.join(", "),
+        ));
+    }
+    if a.replications != b.replications {
+        return Err(differs(
+            "replications",
+            b.replications.to_string(),
+            a.replications.to_string(),
+        ));
+    }
+    if a.shard.map(|x| x.count) != b.shard.map(|x| x.count) {
+        return Err(differs(
+            "as a shard of",
+            b.shard.map_or(0, |x| x.count).to_string(),
+            a.shard.map_or(0, |x| x.count).to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The same folder, whatever the path's spelling.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Checks that shard `s` holds exactly its block of the sweep's points (every point once).
+fn check_points(s: &Shard) -> Result<(), Error> {
+    let sc = scenario::load_recorded(&s.dir.join(SCENARIO_COPY))?;
+    let total = sc.sweep.as_ref().map_or(1, |sw| sw.points.len());
+    let expected = experiment::shard_range(total, s.index, s.count);
+    if expected.is_empty() {
+        // More shards than points: this one ran nothing, and its CSVs are a header alone.
+        for name in CSVS {
+            let path = s.dir.join(name);
+            let text = read(&path)?;
+            if text.lines().count() != 1 || !text.ends_with('\n') {
+                return Err(InputError::new(format!(
+                    "shard {}/{} of a sweep of {total} points holds no point, so this file must be its header alone: run this shard again",
+                    s.index, s.count
+                ))
+                .in_file(&path)
+                .into());
+            }
+        }
+        return Ok(());
+    }
+    let results = Results::load(s.dir)?;
+    for (name, points) in [
+        (
+            "summary.csv",
+            results.summary.iter().map(|r| r.point).collect::<Vec<_>>(),
+        ),
+        (
+            "policies.csv",
+            results.policies.iter().map(|r| r.point).collect(),
+        ),
+    ] {
+        let mut seen: Vec<usize> = points;
+        seen.sort_unstable();
+        seen.dedup();
+        if seen != expected.clone().collect::<Vec<_>>() {
+            let shown = |v: &[usize]| -> String {
+                if v.is_empty() {
+                    "none".into()
+                } else {
+                    format!("{} to {}", v[0], v[v.len() - 1])
+                }
+            };
+            return Err(InputError::new(format!(
+                "shard {}/{} of a sweep of {total} points must hold points {} (counting from 0), and this file holds points {}: run this shard again",
+                s.index,
+                s.count,
+                shown(&expected.clone().collect::<Vec<_>>()),
+                shown(&seen)
+            ))
+            .in_file(s.dir.join(name))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: &MergeArgs) -> Result<i32, Error> {
-    let mut shards: Vec<(usize, usize, &PathBuf)> = Vec::new();
+    let mut shards: Vec<Shard> = Vec::new();
     for d in &args.dirs {
-        let (i, n) = shard_of(d)?;
-        shards.push((i, n, d));
+        shards.push(shard_of(d)?);
     }
-    let n = shards[0].1;
-    if let Some(s) = shards.iter().find(|s| s.1 != n) {
-        return Err(InputError::new(format!(
-            "this folder is a shard of {}, the first of {n}",
-            s.1
-        ))
-        .in_file(s.2.join(SHARD_FILE))
-        .into());
+    for s in &shards[1..] {
+        same_run(&shards[0], s)?;
     }
-    shards.sort_by_key(|s| s.0);
-    if let Some(w) = shards.windows(2).find(|w| w[0].0 == w[1].0) {
+    let n = shards[0].count;
+    shards.sort_by_key(|s| s.index);
+    if let Some(w) = shards.windows(2).find(|w| w[0].index == w[1].index) {
         return Err(InputError::new(format!(
             "shard {}/{n} is given twice ({} and {}): merge takes every shard of the sweep once",
-            w[0].0,
-            w[0].2.display(),
-            w[1].2.display()
+            w[0].index,
+            w[0].dir.display(),
+            w[1].dir.display()
         ))
         .key("DIR")
         .into());
     }
     let missing: Vec<String> = (0..n)
-        .filter(|k| !shards.iter().any(|s| s.0 == *k))
+        .filter(|k| !shards.iter().any(|s| s.index == *k))
         .map(|k| format!("{k}/{n}"))
         .collect();
     if !missing.is_empty() {
@@ -94,31 +212,41 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
         .key("DIR")
         .into());
     }
-    let scenario = read(&shards[0].2.join(SCENARIO_COPY))?;
+    let scenario = read(&shards[0].dir.join(SCENARIO_COPY))?;
     for s in &shards[1..] {
-        let p = s.2.join(SCENARIO_COPY);
+        let p = s.dir.join(SCENARIO_COPY);
         if read(&p)? != scenario {
             return Err(
-                InputError::new("this shard ran another scenario than shard 0")
+                InputError::new("this shard's scenario.toml differs from shard 0's")
                     .in_file(p)
                     .into(),
             );
         }
     }
+    for s in &shards {
+        check_points(s)?;
+    }
     let out = match &args.out {
         Some(out) => out.clone(),
         None => {
-            let name = scenario::load_recorded(&shards[0].2.join(SCENARIO_COPY))?.name;
+            let name = scenario::load_recorded(&shards[0].dir.join(SCENARIO_COPY))?.name;
             default_out(&name, None)
         }
     };
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    if let Some(s) = shards.iter().find(|s| same_folder(s.dir, &out)) {
+        return Err(InputError::new(format!(
+            "the output folder is the shard {}: merge writes a new folder and never replaces its inputs; give --out another folder",
+            s.dir.display()
+        ))
+        .key("--out")
+        .into());
+    }
+    let mut folder = ResultsFolder::create(&out)?;
     for name in CSVS {
         let mut merged = String::new();
         let mut header: Option<String> = None;
         for s in &shards {
-            let path = s.2.join(name);
+            let path = s.dir.join(name);
             let text = read(&path)?;
             let (head, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
             match &header {
@@ -139,10 +267,15 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
             }
             merged.push_str(body);
         }
-        output::write_atomic(&out.join(name), merged.as_bytes())?;
+        folder.write(name, merged.as_bytes())?;
     }
-    output::write_atomic(&out.join(SCENARIO_COPY), scenario.as_bytes())?;
-    finish_results(&out)?;
+    folder.write(SCENARIO_COPY, scenario.as_bytes())?;
+    finish_results(&mut folder)?;
+    let mut manifest = shards[0].manifest.clone();
+    manifest.command = "merge".into();
+    manifest.version = env!("CARGO_PKG_VERSION").into();
+    manifest.shard = None;
+    folder.commit(manifest)?;
     outln!("merged {n} shards into {}", out.display());
     Ok(0)
 }

@@ -3,11 +3,12 @@
 use crate::autoscaler::PolicySpec;
 use crate::autoscaler::oracle::Oracle;
 use crate::calibration::Calibrations;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::experiment::{self, RunOptions};
-use crate::output::{self, csv as out_csv};
+use crate::output::target::{self, Kind};
+use crate::output::{atomic, csv as out_csv};
 use crate::scenario;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim plan`.
 #[derive(Debug, clap::Args)]
@@ -17,7 +18,7 @@ pub struct PlanArgs {
     /// The policy whose plan to write.
     #[arg(long, value_name = "NAME")]
     pub policy: String,
-    /// Where to write the plan.
+    /// Where to write the plan (`-` for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
     /// Overrides the scenario's seed.
@@ -46,13 +47,8 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
             ..Default::default()
         },
     )?;
-    if args.out.is_dir() {
-        return Err(
-            InputError::new("expected a file name for the plan, found a folder")
-                .in_file(&args.out)
-                .key("--out")
-                .into(),
-        );
+    if args.out != Path::new("-") {
+        target::resolve(&args.out, Kind::File, "--out")?;
     }
     if !args.allow_large {
         // One policy, one replication: the base scenario, not its sweep.
@@ -75,13 +71,22 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
         }
         (_, None) => (experiment::simulate(&sc, 0, 0)?.plan(), sc.interval),
     };
-    output::write_atomic(&args.out, &out_csv::plan_csv(&rows))?;
-    outln!(
+    atomic::write_out(&args.out, |w| {
+        w.write_all(&out_csv::plan_csv(&rows))
+            .map_err(|e| Error::io(format!("cannot write {}", args.out.display()), e))
+    })?;
+    let line = format!(
         "plan of {} ({} steps of {} s) written to {}",
         args.policy,
         rows.len(),
         step.as_secs_f64(),
         args.out.display()
     );
+    // With the plan on standard output, the line goes to standard error.
+    if args.out == Path::new("-") {
+        eprintln!("{line}");
+    } else {
+        outln!("{line}");
+    }
     Ok(0)
 }

@@ -1,7 +1,10 @@
 //! `autoscale-sim report DIR`: plots and reports again from the CSVs of a run.
 
+use super::run::finish_results;
 use crate::error::{Error, InputError};
-use crate::output::{report, results::Results};
+use crate::output::folder::ResultsFolder;
+use crate::output::manifest::{Manifest, is_derived};
+use crate::output::results::Results;
 use std::path::PathBuf;
 
 /// Arguments of `autoscale-sim report`.
@@ -30,8 +33,23 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
         .in_file(&args.dir)
         .into());
     }
-    let results = Results::load(&args.dir)?;
-    report::write(&results)?;
+    let mut manifest = Manifest::read(&args.dir)?;
+    // Every value is checked before anything is written.
+    Results::load(&args.dir)?;
+    let mut folder = ResultsFolder::create(&args.dir)?;
+    for f in &manifest.files {
+        if !is_derived(&f.path) {
+            let from = args.dir.join(&f.path);
+            let bytes = std::fs::read(&from).map_err(|e| {
+                InputError::new(format!("cannot read {}: {e}", from.display())).in_file(&from)
+            })?;
+            folder.write(&f.path, &bytes)?;
+        }
+    }
+    finish_results(&mut folder)?;
+    manifest.command = "report".into();
+    manifest.version = env!("CARGO_PKG_VERSION").into();
+    folder.commit(manifest)?;
     outln!("plots and reports written in {}", args.dir.display());
     Ok(0)
 }

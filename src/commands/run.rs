@@ -1,9 +1,11 @@
 //! `autoscale-sim run`: simulate every policy of a scenario and write the results.
 
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::experiment::{self, Experiment, RunOptions};
+use crate::output::folder::ResultsFolder;
+use crate::output::manifest::Manifest;
 use crate::output::results::{Results, SCENARIO_COPY};
-use crate::output::{self, csv as out_csv, report, table};
+use crate::output::{csv as out_csv, report, table};
 use crate::scenario;
 use std::path::{Path, PathBuf};
 
@@ -69,6 +71,9 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
             eprintln!("warning: {w}");
         }
     }
+    if let Some(out) = &args.out {
+        crate::output::folder::check(out)?;
+    }
     let opts = RunOptions {
         seed: args.seed,
         replications: args.replications,
@@ -131,84 +136,59 @@ fn serverless_request(args: &RunArgs) -> crate::serverless::RunRequest {
     }
 }
 
-/// Writes the CSV files of an experiment into `dir` (created if needed).
-pub fn write_outputs(exp: &Experiment, dir: &Path) -> Result<(), Error> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(
-            InputError::new("expected a folder for the results, found a file")
-                .in_file(dir)
-                .key("--out")
-                .into(),
-        );
+/// Writes the results folder of an experiment, whole or not at all (see
+/// [`crate::output::folder`]): the CSVs, the scenario's copy, the derived files, then `run.json`.
+pub fn write_outputs(exp: &Experiment, out: &Path) -> Result<(), Error> {
+    let mut folder = ResultsFolder::create(out)?;
+    folder.write("summary.csv", &out_csv::summary_csv(exp))?;
+    folder.write("policies.csv", &out_csv::policies_csv(exp))?;
+    folder.write("timeline.csv", &out_csv::timeline_csv(exp))?;
+    folder.write("latency.csv", &out_csv::latency_csv(exp))?;
+    let sc = &exp.scenario;
+    folder.write(
+        SCENARIO_COPY,
+        scenario_copy(&sc.path, &sc.text, sc.seed, sc.replications).as_bytes(),
+    )?;
+    if let Some((i, n)) = exp.shard {
+        folder.write(SHARD_FILE, format!("{i}/{n}\n").as_bytes())?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io(
-            format!("cannot create the output folder {}", dir.display()),
-            e,
-        )
-    })?;
-    output::write_atomic(&dir.join("summary.csv"), &out_csv::summary_csv(exp))?;
-    output::write_atomic(&dir.join("policies.csv"), &out_csv::policies_csv(exp))?;
-    output::write_atomic(&dir.join("timeline.csv"), &out_csv::timeline_csv(exp))?;
-    output::write_atomic(&dir.join("latency.csv"), &out_csv::latency_csv(exp))?;
-    let copy = format!(
-        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {}, {} replications).\n{}",
-        exp.scenario.path.display(),
-        env!("CARGO_PKG_VERSION"),
-        exp.scenario.seed,
-        exp.scenario.replications,
-        exp.scenario.text
+    // A shard with no point (more shards than points) has header-only CSVs and nothing to draw.
+    if !exp.points.is_empty() {
+        finish_results(&mut folder)?;
+    }
+    let manifest = Manifest::new(
+        "run",
+        &sc.name,
+        &sc.text,
+        sc.seed,
+        sc.policies.iter().map(|p| p.name.clone()).collect(),
+        sc.replications,
+        exp.shard,
     );
-    output::write_atomic(&dir.join(SCENARIO_COPY), copy.as_bytes())?;
-    match exp.shard {
-        Some((i, n)) => {
-            output::write_atomic(&dir.join(SHARD_FILE), format!("{i}/{n}\n").as_bytes())?
-        }
-        None => remove_stale(&dir.join(SHARD_FILE))?,
-    }
-    finish_results(dir)
+    folder.commit(manifest)?;
+    Ok(())
 }
 
-/// The file that marks a folder as one shard of a sweep: `I/N`.
+/// The copy of a scenario written next to its results: a comment saying where it came from,
+/// then its text.
+pub fn scenario_copy(path: &Path, text: &str, seed: u64, replications: u32) -> String {
+    format!(
+        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {seed}, {replications} replications).\n{text}",
+        path.display(),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The file that marks a folder as one shard of a sweep: `I/N` (`run.json` says it too).
 pub const SHARD_FILE: &str = "shard.txt";
 
-fn remove_stale(path: &Path) -> Result<(), Error> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(Error::io(format!("cannot remove {}", path.display()), e))
-        }
-        _ => Ok(()),
+/// Writes what is derived from the CSVs of a results folder being written: the winner's
+/// `plan.csv`, the plots and the reports. `run`, `merge` and `report` all end here, so a
+/// merged sweep gives the same files as an unsplit one.
+pub fn finish_results(folder: &mut ResultsFolder) -> Result<(), Error> {
+    let results = Results::load(folder.path())?;
+    if let Some(plan) = results.winner_plan() {
+        folder.write("plan.csv", &out_csv::plan_csv(&plan))?;
     }
-}
-
-/// Writes what is derived from the CSVs of a results folder: the winner's `plan.csv`, the
-/// plots and the reports. `run` and `merge` both end here, so a merged sweep gives the same
-/// files as an unsplit one.
-pub fn finish_results(dir: &Path) -> Result<(), Error> {
-    let results = Results::load(dir)?;
-    match results.winner_plan() {
-        Some(plan) => output::write_atomic(&dir.join("plan.csv"), &out_csv::plan_csv(&plan))?,
-        None => remove_stale(&dir.join("plan.csv"))?,
-    }
-    remove_stale_charts(dir)?;
-    report::write(&results)?;
-    Ok(())
-}
-
-/// Removes the per-sweep-key charts (`plots/sweep_K.svg`, `.png`) an earlier run left in a
-/// reused folder: the report draws those the current results have, so none is left over from
-/// another sweep (or from a sweep when this run has none).
-fn remove_stale_charts(dir: &Path) -> Result<(), Error> {
-    let plots = dir.join("plots");
-    let Ok(entries) = std::fs::read_dir(&plots) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("sweep_") && (name.ends_with(".svg") || name.ends_with(".png")) {
-            remove_stale(&entry.path())?;
-        }
-    }
-    Ok(())
+    report::write(&results, folder)
 }

@@ -1,16 +1,18 @@
 //! `autoscale-sim trace ...`: inspect, convert and generate traces.
 //!
 //! Arguments are checked before anything is read: an option that does not apply to the trace's
-//! format is an error, never silently ignored. Output files are written to a temporary file in
-//! the same folder and renamed into place once complete, so they are written whole or not at
-//! all.
+//! format is an error, never silently ignored. Output files go through
+//! [`crate::output::atomic`]: whole or not at all, never over a special file, `-` for standard
+//! output.
 
 use crate::error::{EXIT_OK, Error, InputError};
+use crate::output::atomic;
+use crate::output::target::{self, Kind};
 use crate::scenario;
 use crate::time::{SimDuration, parse_duration};
 use crate::workload::TraceFormat;
 use crate::workload::trace::{self, ReadOptions, RecordReader, detect, inspect, write};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim trace`.
@@ -65,7 +67,7 @@ pub struct InspectArgs {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub input: TraceInput,
-    /// The counts file to write.
+    /// The counts file to write (`-` for standard output).
     #[arg(long)]
     pub out: PathBuf,
     /// Width of the output bins (default: the trace's own bin, or 60s for per-request traces).
@@ -88,7 +90,7 @@ pub enum GenerateKind {
 pub struct GenerateArgs {
     /// The scenario whose workload to write.
     pub scenario: PathBuf,
-    /// The trace file to write.
+    /// The trace file to write (`-` for standard output).
     #[arg(long)]
     pub out: PathBuf,
     /// Write counts per bin or one timestamp per arrival.
@@ -181,6 +183,7 @@ fn run_inspect(a: &InspectArgs) -> Result<i32, Error> {
 }
 
 fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
+    check_out(&a.out)?;
     let (mut reader, _, _) = open_input(&a.input)?;
     let bin = a
         .bin
@@ -214,6 +217,7 @@ fn run_convert(a: &ConvertArgs) -> Result<i32, Error> {
 }
 
 fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
+    check_out(&a.out)?;
     let sc = scenario::load_allowing(&a.scenario, a.allow_large)?;
     let kind = match a.kind {
         GenerateKind::Counts => write::GenerateAs::Counts,
@@ -285,50 +289,20 @@ fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
     Ok(EXIT_OK)
 }
 
-/// Writes `path` through `f` into a temporary file in the same folder, renamed into place only
-/// once `f` has succeeded.
+/// Writes `--out` through `f`: standard output for `-`, else a file written whole or not at
+/// all (see [`atomic`]). The path is checked before `f` runs.
 fn write_atomically<T>(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if path.is_dir() {
-        return Err(InputError::new(format!(
-            "expected a file name for the output, found the folder {}",
-            path.display()
-        ))
-        .key("--out")
-        .into());
+    atomic::write_out(path, f)
+}
+
+/// Refuses an `--out` that cannot be written (a special file, a folder) before any input is
+/// read.
+fn check_out(path: &Path) -> Result<(), Error> {
+    if path != Path::new("-") {
+        target::resolve(path, Kind::File, "--out")?;
     }
-    if !dir.is_dir() {
-        let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        return Err(InputError::new(format!(
-            "cannot write {}: the folder {} does not exist",
-            path.display(),
-            shown.display()
-        ))
-        .key("--out")
-        .into());
-    }
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".autoscale-sim-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(format!("cannot create a file in {}", dir.display()), e))?;
-    let mut w = BufWriter::with_capacity(1 << 16, tmp);
-    let value = f(&mut w)?;
-    let tmp = w
-        .into_inner()
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.error))?;
-    Ok(value)
+    Ok(())
 }

@@ -410,11 +410,14 @@ pub fn markdown(r: &Results) -> String {
     o
 }
 
-/// Draws every chart and writes `plots/`, `report.html` and `report.md` into the results
-/// folder of `r`.
-pub fn write(r: &Results) -> Result<(), crate::error::Error> {
-    let charts = plot::write_all(r, &r.dir)?;
-    super::write_atomic(&r.dir.join("report.html"), html(r, &charts).as_bytes())?;
-    super::write_atomic(&r.dir.join("report.md"), markdown(r).as_bytes())?;
+/// Draws every chart and writes `plots/`, `report.html` and `report.md` of the results `r`
+/// into `folder`, the results folder being written.
+pub fn write(
+    r: &Results,
+    folder: &mut super::folder::ResultsFolder,
+) -> Result<(), crate::error::Error> {
+    let charts = plot::write_all(r, folder)?;
+    folder.write("report.html", html(r, &charts).as_bytes())?;
+    folder.write("report.md", markdown(r).as_bytes())?;
     Ok(())
 }

@@ -155,14 +155,118 @@ macro_rules! has_point {
 }
 has_point!(PolicyRow, SummaryRow, TimelineRow, LatencyPoint);
 
+/// The columns of the results CSVs that hold text; every other column (but a swept key's)
+/// holds a number, or nothing for a value that does not exist.
+pub const TEXT_COLUMNS: [&str; 5] = [
+    "scenario",
+    "policy",
+    "baseline",
+    "significant",
+    "policy_type",
+];
+
+/// Checks a results CSV as written by autoscale-sim: not empty, a header and at least one row,
+/// every row with the header's number of fields and ending with a newline (not cut short),
+/// every number a number. `swept` are the swept keys' columns (labels, checked against the
+/// sweep by [`Results::load`]).
+pub fn check_csv(path: &Path, text: &[u8], swept: &[&str]) -> Result<(), InputError> {
+    let again = "write the folder again (`autoscale-sim run`, or `merge` for a sweep's shards)";
+    if text.is_empty() {
+        return Err(InputError::new(format!("this file is empty: {again}")).in_file(path));
+    }
+    if !text.ends_with(b"\n") {
+        let line = text.iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(InputError::new(format!(
+            "the last line has no end: the file was cut short; {again}"
+        ))
+        .in_file(path)
+        .at_line(line));
+    }
+    let mut rdr = csv::ReaderBuilder::new().from_reader(text);
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            InputError::new(format!("cannot read the header: {e}"))
+                .in_file(path)
+                .at_line(1)
+        })?
+        .clone();
+    let numeric: Vec<bool> = headers
+        .iter()
+        .map(|h| !TEXT_COLUMNS.contains(&h) && !swept.contains(&h))
+        .collect();
+    let mut rows = 0usize;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            InputError::new(format!("malformed CSV row: {e}"))
+                .in_file(path)
+                .at_line(line)
+        })?;
+        rows += 1;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        for (i, field) in rec.iter().enumerate() {
+            if numeric[i] && !field.is_empty() && field.trim().parse::<f64>().is_err() {
+                return Err(InputError::new(format!(
+                    "expected a number (or nothing), found \"{}\"",
+                    crate::output::results::cut(field)
+                ))
+                .in_file(path)
+                .at(line, i + 1)
+                .key(&headers[i]));
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(
+            InputError::new(format!("this file has a header but no rows: {again}"))
+                .in_file(path)
+                .at_line(2),
+        );
+    }
+    Ok(())
+}
+
+/// `s` cut to 80 characters, control characters escaped, for quoting in a message.
+pub fn cut(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(char::escape_debug).collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
 /// Reads a results CSV; with a sweep, each row's point comes from its swept columns.
 fn read_csv<T: for<'de> Deserialize<'de> + HasPoint>(
     path: &Path,
     sweep: Option<&crate::scenario::sweep::Sweep>,
 ) -> Result<Vec<T>, Error> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| {
+    let text = std::fs::read(path).map_err(|e| {
         InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
     })?;
+    parse_csv(path, &text, sweep)
+}
+
+/// Reads `text` as each kind of results CSV (for fuzzing: every error must be an error, never
+/// a panic).
+pub fn parse_any(path: &Path, text: &[u8]) {
+    let _ = parse_csv::<PolicyRow>(path, text, None);
+    let _ = parse_csv::<SummaryRow>(path, text, None);
+    let _ = parse_csv::<TimelineRow>(path, text, None);
+    let _ = parse_csv::<LatencyPoint>(path, text, None);
+}
+
+/// Parses the results CSV `text` read from `path`, checked by [`check_csv`] first.
+fn parse_csv<T: for<'de> Deserialize<'de> + HasPoint>(
+    path: &Path,
+    text: &[u8],
+    sweep: Option<&crate::scenario::sweep::Sweep>,
+) -> Result<Vec<T>, Error> {
+    let swept: Vec<&str> = sweep.map_or(Vec::new(), |s| {
+        s.params.iter().map(|p| p.key.as_str()).collect()
+    });
+    check_csv(path, text, &swept)?;
+    let mut rdr = csv::Reader::from_reader(text);
     let headers = rdr
         .headers()
         .map_err(|e| InputError::new(format!("cannot read the header: {e}")).in_file(path))?

@@ -22,7 +22,8 @@ pub mod runner;
 pub mod scenario;
 
 use crate::error::{Error, InputError};
-use crate::output::write_atomic;
+use crate::output::folder::ResultsFolder;
+use crate::output::manifest::Manifest;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,44 +106,28 @@ pub fn run(req: &RunRequest) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// Writes every file of a serverless run into `dir`.
+/// Writes every file of a serverless run into the results folder `dir`, whole or not at all
+/// (see [`crate::output::folder`]).
 pub fn write_results(exp: &runner::FaasExperiment, dir: &Path) -> Result<(), Error> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(
-            InputError::new("expected a folder for the results, found a file")
-                .in_file(dir)
-                .key("--out")
-                .into(),
-        );
-    }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io(
-            format!("cannot create the output folder {}", dir.display()),
-            e,
-        )
-    })?;
-    write_atomic(&dir.join("summary.csv"), &output::summary_csv(exp))?;
-    write_atomic(&dir.join("policies.csv"), &output::policies_csv(exp))?;
-    write_atomic(&dir.join("timeline.csv"), &output::timeline_csv(exp))?;
-    write_atomic(&dir.join("functions.csv"), &output::functions_csv(exp))?;
-    write_atomic(
-        &dir.join("function_cdf.csv"),
-        &output::function_cdf_csv(exp),
-    )?;
+    let mut folder = ResultsFolder::create(dir)?;
+    folder.write("summary.csv", &output::summary_csv(exp))?;
+    folder.write("policies.csv", &output::policies_csv(exp))?;
+    folder.write("timeline.csv", &output::timeline_csv(exp))?;
+    folder.write("functions.csv", &output::functions_csv(exp))?;
+    folder.write("function_cdf.csv", &output::function_cdf_csv(exp))?;
     let sc = &exp.scenario;
-    let copy = format!(
-        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {}, {} replications).\n{}",
-        sc.path.display(),
-        env!("CARGO_PKG_VERSION"),
+    let copy = crate::commands::run::scenario_copy(&sc.path, &sc.text, sc.seed, sc.replications);
+    folder.write(crate::output::results::SCENARIO_COPY, copy.as_bytes())?;
+    crate::output::plot::coldstart_memory::write(&chart_points(exp), &mut folder)?;
+    folder.commit(Manifest::new(
+        "run",
+        &sc.name,
+        &sc.text,
         sc.seed,
+        sc.policies.iter().map(|p| p.name.clone()).collect(),
         sc.replications,
-        sc.text
-    );
-    write_atomic(
-        &dir.join(crate::output::results::SCENARIO_COPY),
-        copy.as_bytes(),
-    )?;
-    crate::output::plot::coldstart_memory::write(&chart_points(exp), dir)?;
+        None,
+    ))?;
     Ok(())
 }
 

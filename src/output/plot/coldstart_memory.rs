@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::output::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::Path;
 
 /// (policy, wasted memory in instance-hours, 75th-percentile cold-start ratio in percent).
 pub(crate) struct ColdStartMemory<'a>(pub &'a [(String, f64, f64)]);
@@ -76,7 +75,10 @@ impl<'a> Chart<'a> for ColdStartMemory<'a> {
     }
 }
 
-/// Writes `plots/coldstart_memory.svg` and `.png` into `dir`.
-pub fn write(points: &[(String, f64, f64)], dir: &Path) -> Result<(), Error> {
-    super::write_one(&ColdStartMemory(points), dir)
+/// Writes `plots/coldstart_memory.svg` and `.png` into a results folder being written.
+pub fn write(
+    points: &[(String, f64, f64)],
+    folder: &mut crate::output::folder::ResultsFolder,
+) -> Result<(), Error> {
+    super::write_one(&ColdStartMemory(points), folder)
 }

@@ -20,6 +20,7 @@ mod pareto;
 mod sweep;
 mod timeline;
 
+use super::folder::ResultsFolder;
 use super::results::Results;
 use crate::error::Error;
 use plotters::coord::Shift;
@@ -276,57 +277,49 @@ fn svg<'a, C: Chart<'a>>(chart: &C) -> Result<String, Error> {
     Ok(s)
 }
 
-/// Renders a chart as a PNG file at `path` (through a temporary file, then a rename).
+/// Renders a chart as a PNG file at `path` (in a results folder being written).
 fn png<'a, C: Chart<'a>>(chart: &C, path: &Path) -> Result<(), Error> {
     register_font();
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{stem}.tmp{}.png", std::process::id()));
     let result = (|| -> Result<(), String> {
-        let root = BitMapBackend::new(&tmp, chart.size()).into_drawing_area();
+        let root = BitMapBackend::new(path, chart.size()).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         chart.draw(&root)?;
         root.present().map_err(e)
     })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, path)
-            .map_err(|x| Error::io(format!("cannot write {}", path.display()), x)),
-        Err(m) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(Error::Other(format!("drawing {}: {m}", path.display())))
-        }
-    }
+    result.map_err(|m| Error::Other(format!("drawing {}: {m}", path.display())))
+}
+
+/// Writes `plots/STEM.svg` and `.png` of one chart into a results folder being written;
+/// returns the SVG document.
+fn write_chart<'a, C: Chart<'a>>(chart: &C, folder: &mut ResultsFolder) -> Result<String, Error> {
+    let stem = chart.stem();
+    let doc = svg(chart)?;
+    folder.write(&format!("plots/{stem}.svg"), doc.as_bytes())?;
+    folder.write_with(&format!("plots/{stem}.png"), |p| png(chart, p))?;
+    Ok(doc)
 }
 
 /// Writes one chart that is not drawn from a results folder (such as a serverless run's
-/// `coldstart_memory`) as `DIR/plots/STEM.svg` and `.png`.
-pub(crate) fn write_one<'a, C: Chart<'a>>(chart: &C, dir: &Path) -> Result<(), Error> {
-    let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots)
-        .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
-    let stem = chart.stem();
-    let doc = svg(chart)?;
-    super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
-    png(chart, &plots.join(format!("{stem}.png")))
+/// `coldstart_memory`) as `plots/STEM.svg` and `.png` of `folder`.
+pub(crate) fn write_one<'a, C: Chart<'a>>(
+    chart: &C,
+    folder: &mut ResultsFolder,
+) -> Result<(), Error> {
+    write_chart(chart, folder).map(|_| ())
 }
 
-/// Writes every chart of the list as `DIR/plots/STEM.svg` and `.png`; returns each chart's
-/// file and SVG document, in report order (see [`list`]).
-pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<(ChartFile, String)>, Error> {
-    let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots)
-        .map_err(|x| Error::io(format!("cannot create {}", plots.display()), x))?;
+/// Writes every chart of the list as `plots/STEM.svg` and `.png` of `folder`; returns each
+/// chart's file and SVG document, in report order (see [`list`]).
+pub fn write_all(
+    r: &Results,
+    folder: &mut ResultsFolder,
+) -> Result<Vec<(ChartFile, String)>, Error> {
     let mut out = Vec::new();
     for chart in AnyChart::of(r) {
-        let stem = chart.stem();
-        let doc = svg(&chart)?;
-        super::write_atomic(&plots.join(format!("{stem}.svg")), doc.as_bytes())?;
-        png(&chart, &plots.join(format!("{stem}.png")))?;
+        let doc = write_chart(&chart, folder)?;
         out.push((
             ChartFile {
-                stem,
+                stem: chart.stem(),
                 caption: chart.caption(),
             },
             doc,
