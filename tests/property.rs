@@ -90,11 +90,12 @@ fn policy() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A whole scenario: 1 to 20 minutes, 1 or 2 replications, 1 to 3 policies.
+/// A whole scenario: 2 to 20 minutes (no interval is longer), 1 or 2 replications, 1 to 3
+/// policies.
 fn scenario_text() -> impl Strategy<Value = String> {
     (
         any::<u64>(),
-        1u64..20,
+        2u64..20,
         1u32..3,
         prop_oneof![Just(10u64), Just(30), Just(60), Just(120)],
         workload(),
