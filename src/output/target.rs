@@ -77,7 +77,11 @@ pub fn resolve(path: &Path, kind: Kind, key: &str) -> Result<PathBuf, Error> {
         Kind::File if meta.is_dir() => {
             return Err(bad(format!(
                 "expected a file name for the output, found{} the folder {}: give a file path such as {}",
-                if link.is_empty() { "" } else { " a symbolic link to" },
+                if link.is_empty() {
+                    ""
+                } else {
+                    " a symbolic link to"
+                },
                 path.display(),
                 path.join("out.csv").display()
             )));
