@@ -21,6 +21,7 @@ pub mod lcp;
 pub mod metrics;
 pub mod oracle;
 pub mod planning;
+pub mod predictive;
 pub mod registry;
 pub mod target_tracking;
 #[cfg(test)]

@@ -232,6 +232,7 @@ registry! {
     Hpa => super::hpa::HpaParams,
     Kpa => super::kpa::KpaParams,
     TargetTracking => super::target_tracking::TargetTrackingParams,
+    Predictive => super::predictive::PredictiveParams,
     Dp => super::dp::DpParams,
     Oracle => super::oracle::OracleParams,
     Lcp => super::lcp::LcpParams,

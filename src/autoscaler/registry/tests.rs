@@ -234,6 +234,40 @@ fn threshold_and_target_tracking_defaults() {
 }
 
 #[test]
+fn predictive_defaults_are_aws_defaults() {
+    use crate::autoscaler::predictive::MaxCapacityBreach;
+    let PolicySpec::Predictive(p) = parse("type = \"predictive\"").unwrap() else {
+        panic!("a predictive")
+    };
+    assert_eq!(p.scheduling_buffer, secs(300));
+    assert_eq!(p.breach, MaxCapacityBreach::Honor);
+    assert_eq!(p.max_capacity, 1000);
+    // The target tracking on top has target_tracking's own defaults.
+    let PolicySpec::TargetTracking(t) = parse("type = \"target_tracking\"").unwrap() else {
+        panic!("a target tracking")
+    };
+    assert_eq!(p.tracking, t);
+    let PolicySpec::Predictive(p) = parse(
+        "type = \"predictive\"\nscheduling_buffer_time = \"1h\"\nmax_capacity_breach_behavior = \"increase_max_capacity\"\nmax_capacity_buffer = 10\nmax_capacity = 40\nmetric = \"rps\"\ntarget = 25.0",
+    )
+    .unwrap() else {
+        panic!("a predictive")
+    };
+    assert_eq!(p.scheduling_buffer, secs(3600));
+    assert_eq!(
+        p.breach,
+        MaxCapacityBreach::Increase {
+            buffer_percent: 10.0
+        }
+    );
+    assert_eq!(p.max_capacity, 40);
+    assert_eq!(
+        (p.tracking.metric, p.tracking.target),
+        (ClusterMetric::Rps, 25.0)
+    );
+}
+
+#[test]
 fn keys_of_another_type_are_errors_at_their_line() {
     let e = err("type = \"hpa\"\ntick = \"2s\"");
     assert_eq!(e.line, Some(14));
@@ -254,7 +288,47 @@ fn keys_of_another_type_are_errors_at_their_line() {
 
 #[test]
 fn out_of_range_values_say_what_was_expected() {
-    let cases: [(&str, &str, &str); 18] = [
+    let cases: [(&str, &str, &str); 26] = [
+        (
+            "type = \"predictive\"\nscheduling_buffer_time = \"61m\"",
+            "policy.scheduling_buffer_time",
+            "from 0s to 3600s",
+        ),
+        (
+            "type = \"predictive\"\nmax_capacity_breach_behavior = \"increase\"",
+            "policy.max_capacity_breach_behavior",
+            "\"honor_max_capacity\" or \"increase_max_capacity\"",
+        ),
+        (
+            "type = \"predictive\"\nmax_capacity_breach_behavior = \"increase_max_capacity\"",
+            "policy.max_capacity_buffer",
+            "needs `max_capacity_buffer`",
+        ),
+        (
+            "type = \"predictive\"\nmax_capacity_buffer = 5",
+            "policy.max_capacity_buffer",
+            "applies only with",
+        ),
+        (
+            "type = \"predictive\"\nmax_capacity_breach_behavior = \"increase_max_capacity\"\nmax_capacity_buffer = 101",
+            "policy.max_capacity_buffer",
+            "from 0 to 100",
+        ),
+        (
+            "type = \"predictive\"\nmax_capacity = 1001",
+            "policy.max_capacity",
+            "1 to 1000",
+        ),
+        (
+            "type = \"predictive\"\nperiod = \"7m\"",
+            "policy.period",
+            "divides 1 hour",
+        ),
+        (
+            "type = \"predictive\"\nmetric = \"rps\"",
+            "policy.target",
+            "needs `target`",
+        ),
         (
             "type = \"hpa\"\ntarget_utilization = 0.705",
             "policy.target_utilization",
@@ -367,6 +441,7 @@ fn every_type_builds_and_reports_its_parameters() {
         "hpa",
         "kpa",
         "target_tracking",
+        "predictive",
         "dp",
         "oracle",
         "lcp",
@@ -551,7 +626,7 @@ fn a_misspelled_key_names_the_policy_and_suggests_the_key() {
 
 #[test]
 fn every_registered_type_is_reachable_by_its_name() {
-    assert_eq!(POLICY_TYPES.len(), 8);
+    assert_eq!(POLICY_TYPES.len(), 9);
     for kind in POLICY_TYPES {
         // Each type validates with only `name` and `type`, or says which key it needs.
         match parse(&format!("type = \"{kind}\"")) {
