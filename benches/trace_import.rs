@@ -31,6 +31,7 @@ fn spec(path: PathBuf, format: TraceFormat) -> TraceSpec {
         duration: None,
         on_end: TraceEnd::Stop,
         function: None,
+        time_unit: Default::default(),
     }
 }
 

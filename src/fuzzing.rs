@@ -5,6 +5,7 @@
 //! `docs/fuzzing.md`).
 
 use crate::workload::TraceFormat;
+use crate::workload::trace::datetime::TimeUnit;
 use crate::workload::trace::{self, ReadOptions, detect, inspect};
 use std::path::{Path, PathBuf};
 
@@ -52,14 +53,39 @@ pub fn trace(data: &[u8]) {
         _ => "gz",
     };
     let path = scratch(ext);
-    if std::fs::write(&path, body).is_err() {
+    // A `.gz` file holds the rest gzip-compressed, so that the readers see it through the
+    // decompressor (raw bytes that start as gzip or zstd reach it too).
+    let bytes = if ext == "gz" {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        if std::io::Write::write_all(&mut e, body).is_err() {
+            return;
+        }
+        match e.finish() {
+            Ok(b) => b,
+            Err(_) => return,
+        }
+    } else {
+        body.to_vec()
+    };
+    if std::fs::write(&path, bytes).is_err() {
         return;
     }
     let _ = detect::detect(&path);
+    let time_unit = match pick >> 4 & 3 {
+        0 => TimeUnit::S,
+        1 => TimeUnit::Ms,
+        2 => TimeUnit::Us,
+        _ => TimeUnit::Ns,
+    };
     let opts = ReadOptions {
         format,
         bin: (pick & 0x40 != 0).then(|| crate::time::SimDuration::from_secs(1)),
         function: (pick & 0x80 != 0).then(|| "f".to_string()),
+        time_unit: if matches!(format, TraceFormat::Counts | TraceFormat::Timestamps) {
+            time_unit
+        } else {
+            TimeUnit::S
+        },
     };
     if let Ok(mut reader) = trace::open_reader(&path, &opts) {
         for _ in 0..MAX_RECORDS {

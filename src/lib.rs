@@ -19,6 +19,7 @@ pub mod rng;
 pub mod scenario;
 pub mod serverless;
 pub mod sim;
+pub mod sniff;
 pub mod time;
 pub mod validate;
 pub mod workload;

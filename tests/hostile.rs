@@ -766,3 +766,387 @@ mod line_length {
         }
     }
 }
+
+mod compressed {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zstd(bytes: &[u8]) -> Vec<u8> {
+        zstd::stream::encode_all(bytes, 3).unwrap()
+    }
+
+    /// `trace inspect --json` of `path`, without its `path` field.
+    fn inspect_json(path: &Path, format: &str) -> serde_json::Value {
+        let o = run(&[
+            "trace",
+            "inspect",
+            path.to_str().unwrap(),
+            "--format",
+            format,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("path");
+        v
+    }
+
+    /// Public traces ship as `.gz` or `.zst`: every reader decompresses them as it reads,
+    /// told by the magic bytes, so a compressed file with any name reads exactly as the plain
+    /// one.
+    #[test]
+    fn gzip_and_zstd_traces_read_exactly_as_the_plain_trace_whatever_their_name() {
+        let dir = temp_dir("gz-traces");
+        let cases: [(&str, &[u8]); 4] = [
+            ("counts", b"time_s,count\n0,42\n60,40\n120,\n180,38.6\n"),
+            ("timestamps", b"time_s\n0.5\n0.7\n1.25\n9\n"),
+            (
+                "azure",
+                b"HashOwner,HashApp,HashFunction,Trigger,1,2,3\no,a,f,http,1,2,3\no,a,g,http,4,0,6\n",
+            ),
+            (
+                "clf",
+                b"h - - [01/Jul/1995:00:00:01 -0400] \"GET / HTTP/1.0\" 200 1\nh - - [01/Jul/1995:00:00:09 -0400] \"GET / HTTP/1.0\" 200 1\n",
+            ),
+        ];
+        for (format, text) in cases {
+            let plain = inspect_json(&write(&dir, &format!("{format}.csv"), text), format);
+            for (name, bytes) in [
+                (format!("{format}.csv.gz"), gzip(text)),
+                (format!("{format}.zst"), zstd(text)),
+                (format!("{format}-gzip.csv"), gzip(text)),
+                (format!("{format}-zstd.txt"), zstd(text)),
+            ] {
+                let p = write(&dir, &name, &bytes);
+                assert_eq!(inspect_json(&p, format), plain, "{name}");
+            }
+        }
+        // Without --format, the format is detected on the decompressed lines, and a run
+        // replays a compressed trace.
+        let gz = write(&dir, "load.gz", &gzip(cases[0].1));
+        let o = run(&["trace", "inspect", gz.to_str().unwrap()]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("format              counts"),
+            "{}",
+            stderr(&o)
+        );
+        let text = scenario(
+            "type = \"trace\"\npath = \"load.gz\"\nformat = \"counts\"",
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        );
+        accepted_run_in(&dir, &text);
+    }
+
+    /// Runs `text` as `dir/s.toml` and asserts it succeeds.
+    fn accepted_run_in(dir: &Path, text: &str) {
+        let sc = write(dir, "s.toml", text.as_bytes());
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
+    /// A gzip scenario, plan or results file was echoed as raw bytes; each is now named for
+    /// what it looks like, with exit 2, and the message is plain text.
+    #[test]
+    fn compressed_or_binary_files_where_text_is_expected_are_named_not_echoed() {
+        let dir = temp_dir("binary-text");
+        let toml = scenario(
+            POISSON,
+            "distribution = \"exponential\"\nmean = \"100ms\"",
+            "",
+        );
+        let clean = |err: &str| {
+            assert!(
+                !err.chars()
+                    .any(|c| c.is_control() && c != '\n' || c == '\u{fffd}'),
+                "{err:?}"
+            );
+        };
+        for (name, bytes, looks) in [
+            ("gz.toml", gzip(toml.as_bytes()), "gzip-compressed data"),
+            ("zst.toml", zstd(toml.as_bytes()), "zstd-compressed data"),
+            (
+                "xz.toml",
+                b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F".to_vec(),
+                "xz-compressed data",
+            ),
+            (
+                "nul.toml",
+                toml.replace("seed = 3", "seed = 3\0\0").into_bytes(),
+                "binary data (it holds NUL bytes)",
+            ),
+        ] {
+            let sc = write(&dir, name, &bytes);
+            let out = dir.join("out");
+            for args in [
+                vec!["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()],
+                vec!["trace", "generate", sc.to_str().unwrap(), "--out", "-"],
+            ] {
+                let o = run(&args);
+                let err = stderr(&o);
+                assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+                assert!(
+                    err.contains(name)
+                        && err.contains(&format!(
+                            "this file looks like {looks}, not text: expected a TOML scenario"
+                        )),
+                    "{name}: {err}"
+                );
+                clean(&err);
+            }
+        }
+        // A trace that is neither text nor gzip/zstd, whatever its extension.
+        let xz = write(
+            &dir,
+            "t.csv",
+            b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F\x02\x00!\x01",
+        );
+        let o = run(&["trace", "inspect", xz.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("t.csv: this file looks like xz-compressed data, not a text trace"),
+            "{err}"
+        );
+        clean(&err);
+        // A .tar.gz: gzip that holds an archive, not a trace.
+        let mut tar = vec![0u8; 2048];
+        tar[..5].copy_from_slice(b"t.csv");
+        tar[257..262].copy_from_slice(b"ustar");
+        let tgz = write(&dir, "t.tar.gz", &gzip(&tar));
+        let o = run(&["trace", "convert", tgz.to_str().unwrap(), "--out", "-"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("is gzip-compressed data that decompresses to a tar archive, not a text trace: extract the trace from it first"),
+            "{err}"
+        );
+        clean(&err);
+    }
+
+    /// A results folder whose CSV was replaced by gzip is refused by `report` by name.
+    #[test]
+    fn a_compressed_results_csv_is_refused_by_report() {
+        let dir = temp_dir("gz-results");
+        let sc = write(
+            &dir,
+            "s.toml",
+            scenario(
+                POISSON,
+                "distribution = \"exponential\"\nmean = \"100ms\"",
+                "",
+            )
+            .as_bytes(),
+        );
+        let out = dir.join("out");
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let csv = out.join("summary.csv");
+        let gz = gzip(&std::fs::read(&csv).unwrap());
+        // Padded to the size the manifest records, so only the content is wrong.
+        let size = std::fs::metadata(&csv).unwrap().len() as usize;
+        assert!(gz.len() <= size);
+        let mut padded = gz.clone();
+        padded.resize(size, 0);
+        std::fs::write(&csv, &padded).unwrap();
+        let o = run(&["report", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(
+                "summary.csv: this file looks like gzip-compressed data, not a results CSV"
+            ),
+            "{err}"
+        );
+    }
+
+    /// A decompression bomb: 200 MB of one line in a 200 KB gzip file is refused at its first
+    /// line after 1 MB, never decompressed whole; a zstd trace whose counts pass 2^53 is
+    /// refused at the row, as the plain one.
+    #[test]
+    fn the_line_and_count_limits_hold_on_the_decompressed_stream() {
+        let dir = temp_dir("bomb");
+        let bomb = gzip(&vec![b'7'; 200 << 20]);
+        assert!(bomb.len() < 1 << 20);
+        let t = write(&dir, "bomb.csv.gz", &bomb);
+        for format in ["timestamps", "counts", "clf", "azure"] {
+            let o = run(&["trace", "inspect", t.to_str().unwrap(), "--format", format]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{format}: {err}");
+            assert!(
+                err.contains("bomb.csv.gz:1: cannot read the trace: a line is longer than 1 MB"),
+                "{format}: {err}"
+            );
+        }
+        let sum = write(
+            &dir,
+            "sum.zst",
+            &zstd(b"time_s,count\n0,9007199254740992\n60,1\n120,5\n"),
+        );
+        let o = run(&[
+            "trace",
+            "inspect",
+            sum.to_str().unwrap(),
+            "--format",
+            "counts",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("sum.zst:3:"), "{err}");
+        // A gzip file cut short is an error that says so, at the line it reached.
+        let long: Vec<u8> = (0..200_000)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let gz = gzip(&long);
+        let cut = write(&dir, "cut.gz", &gz[..gz.len() / 2]);
+        let o = run(&[
+            "trace",
+            "inspect",
+            cut.to_str().unwrap(),
+            "--format",
+            "timestamps",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(
+                "cannot decompress the gzip-compressed data (is the file truncated or corrupt?)"
+            ),
+            "{err}"
+        );
+    }
+}
+
+mod time_units {
+    use super::*;
+
+    const EPOCH_MS: &[u8] = b"time_ms\n1700158623979\n1700158624479\n1700158625979\n";
+
+    /// Epoch milliseconds read as seconds used to be refused as "not a time" (or read as a
+    /// header) with no hint: the message now names the column and line, and the unit they look
+    /// like.
+    #[test]
+    fn epoch_milliseconds_get_a_hint_and_time_unit_reads_them() {
+        let dir = temp_dir("epoch-ms");
+        let t = write(&dir, "t.csv", EPOCH_MS);
+        let hint = "t.csv:2:1: `column 1 (time_ms)`: found 1700158623979, which as a time in seconds is 53875 years from 0, beyond the simulator's clock (about 292 years): the times look like milliseconds since 1970; set `time_unit = \"ms\"`";
+        let o = run(&["trace", "inspect", t.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(hint), "{err}");
+        let workload = "type = \"trace\"\npath = \"t.csv\"\nformat = \"timestamps\"";
+        let service = "distribution = \"exponential\"\nmean = \"100ms\"";
+        let err = refused_run(
+            "epoch-ms-s",
+            &scenario(workload, service, "").replace("t.csv", t.to_str().unwrap()),
+            &[],
+        );
+        assert!(err.contains(hint), "{err}");
+        // Read in milliseconds: three arrivals over 2 s, from the command line and a scenario.
+        let o = run(&[
+            "trace",
+            "inspect",
+            t.to_str().unwrap(),
+            "--time-unit",
+            "ms",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["arrivals"], 3);
+        assert_eq!(v["span_s"], 2.0);
+        assert_eq!(v["start"], "1700158623.979 s");
+        let ms = format!("{workload}\ntime_unit = \"ms\"");
+        accepted_run(
+            "epoch-ms-run",
+            &scenario(&ms, service, "").replace("t.csv", t.to_str().unwrap()),
+        );
+        // Counts take it too: bins of 500 ms.
+        let c = write(&dir, "c.csv", b"0,4\n500,5\n1000,6\n");
+        let o = run(&[
+            "trace",
+            "inspect",
+            c.to_str().unwrap(),
+            "--format",
+            "counts",
+            "--time-unit",
+            "ms",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["trace_bin_s"], 0.5);
+        assert_eq!(v["span_s"], 1.5);
+    }
+
+    /// `time_unit` is refused where it would be ignored, and a unit that is not one is named.
+    #[test]
+    fn time_unit_is_refused_where_it_does_not_apply() {
+        let dir = temp_dir("time-unit-bad");
+        write(&dir, "t.csv", EPOCH_MS);
+        write(
+            &dir,
+            "d.csv",
+            b"time\n2023-11-16 18:17:03\n2023-11-16 18:17:04\n",
+        );
+        write(&dir, "a.csv", b"HashFunction,1,2\nf,1,2\n");
+        let service = "distribution = \"exponential\"\nmean = \"100ms\"";
+        for (workload, want) in [
+            (
+                "path = \"t.csv\"\nformat = \"timestamps\"\ntime_unit = \"sec\"",
+                "`workload.time_unit`: expected \"s\", \"ms\", \"us\" or \"ns\", found \"sec\"",
+            ),
+            (
+                "path = \"a.csv\"\nformat = \"azure\"\ntime_unit = \"ms\"",
+                "`workload.time_unit`: `time_unit` applies to the \"timestamps\" and \"counts\" formats only",
+            ),
+            (
+                "path = \"d.csv\"\nformat = \"timestamps\"\ntime_unit = \"ms\"",
+                "found the date-time \"2023-11-16 18:17:03\", but `time_unit = \"ms\"` is for times written as numbers",
+            ),
+        ] {
+            let text = scenario(&format!("type = \"trace\"\n{workload}"), service, "");
+            let sc = write(&dir, "s.toml", text.as_bytes());
+            let o = run(&[
+                "run",
+                sc.to_str().unwrap(),
+                "--out",
+                dir.join("out").to_str().unwrap(),
+            ]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(err.contains(want), "{err}");
+        }
+        let o = run(&[
+            "trace",
+            "inspect",
+            dir.join("a.csv").to_str().unwrap(),
+            "--time-unit",
+            "ms",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--time-unit applies to the counts and timestamps formats only, and this trace is read as azure"),
+            "{err}"
+        );
+    }
+}

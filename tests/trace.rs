@@ -39,6 +39,7 @@ fn spec(path: impl AsRef<Path>, format: TraceFormat) -> TraceSpec {
         duration: None,
         on_end: TraceEnd::Stop,
         function: None,
+        time_unit: Default::default(),
     }
 }
 

@@ -58,6 +58,7 @@ fn a_large_trace_replays_in_constant_memory() {
         duration: None,
         on_end: TraceEnd::Stop,
         function: None,
+        time_unit: Default::default(),
     };
     let mut src = trace::open(&spec, rng::stream(1, 0, rng::ARRIVALS)).unwrap();
     let mut batch = Vec::with_capacity(4096);

@@ -31,11 +31,10 @@ pub struct MergeArgs {
 const CSVS: [&str; 4] = ["summary.csv", "policies.csv", "timeline.csv", "latency.csv"];
 
 fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| {
-        InputError::new(format!("cannot read {}: {e}", path.display()))
-            .in_file(path)
-            .into()
-    })
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
+    })?;
+    Ok(crate::sniff::text(path, bytes, "a results CSV")?)
 }
 
 /// A shard's folder, read and checked.

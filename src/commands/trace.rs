@@ -11,6 +11,7 @@ use crate::output::target::{self, Kind};
 use crate::scenario;
 use crate::time::{SimDuration, parse_duration};
 use crate::workload::TraceFormat;
+use crate::workload::trace::datetime::TimeUnit;
 use crate::workload::trace::{self, ReadOptions, RecordReader, detect, inspect, write};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ pub struct TraceInput {
     /// The Azure function (HashFunction) to read (default: all rows summed).
     #[arg(long, value_name = "HASH")]
     pub function: Option<String>,
+    /// The unit of a counts or timestamps trace's numeric times: s, ms, us or ns (default s).
+    #[arg(long = "time-unit", value_name = "UNIT", value_parser = parse_time_unit)]
+    pub time_unit: Option<TimeUnit>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,6 +112,10 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
     TraceFormat::parse(s).ok_or_else(|| format!("expected {}", TraceFormat::NAMES))
 }
 
+fn parse_time_unit(s: &str) -> Result<TimeUnit, String> {
+    TimeUnit::parse(s).ok_or_else(|| format!("expected {}", TimeUnit::NAMES))
+}
+
 fn parse_positive_duration(s: &str) -> Result<SimDuration, String> {
     match parse_duration(s)? {
         d if d.is_zero() => Err("expected a duration greater than zero".to_string()),
@@ -150,12 +158,21 @@ fn open_input(input: &TraceInput) -> Result<(Box<dyn RecordReader>, TraceFormat,
         ))
         .into());
     }
+    if input.time_unit.is_some() && !matches!(format, TraceFormat::Counts | TraceFormat::Timestamps)
+    {
+        return Err(InputError::new(format!(
+            "--time-unit applies to the counts and timestamps formats only, and this trace is read as {}",
+            format.name()
+        ))
+        .into());
+    }
     let reader = trace::open_reader(
         &input.trace,
         &ReadOptions {
             format,
             bin: input.input_bin,
             function: input.function.clone(),
+            time_unit: input.time_unit.unwrap_or_default(),
         },
     )?;
     Ok((reader, format, reason))

@@ -66,14 +66,7 @@ pub fn load(path: &Path, end: Option<SimDuration>) -> Result<Plan, Error> {
             .in_file(path)
             .key("--plan")
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let (line, col) =
-            crate::error::line_col(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid);
-        InputError::new("expected UTF-8 text (a CSV plan), found bytes that are not UTF-8")
-            .in_file(path)
-            .at(line, col)
-    })?;
+    let text = crate::sniff::text(path, bytes, "a CSV plan")?;
     Ok(parse(path, &text, end)?)
 }
 

@@ -121,6 +121,13 @@ impl Manifest {
                 );
             }
         };
+        if let Some(looks) = crate::sniff::sniff(&text).describe() {
+            return Err(InputError::new(format!(
+                "this file looks like {looks}, not the manifest autoscale-sim writes: {again}"
+            ))
+            .in_file(&path)
+            .into());
+        }
         let m: Manifest = serde_json::from_slice(&text).map_err(|e| {
             InputError::new(format!(
                 "expected the manifest autoscale-sim writes: {e}; {again}"

@@ -174,6 +174,12 @@ pub fn check_csv(path: &Path, text: &[u8], swept: &[&str]) -> Result<(), InputEr
     if text.is_empty() {
         return Err(InputError::new(format!("this file is empty: {again}")).in_file(path));
     }
+    if let Some(looks) = crate::sniff::sniff(text).describe() {
+        return Err(InputError::new(format!(
+            "this file looks like {looks}, not a results CSV: {again}"
+        ))
+        .in_file(path));
+    }
     if !text.ends_with(b"\n") {
         let line = text.iter().filter(|b| **b == b'\n').count() + 1;
         return Err(InputError::new(format!(

@@ -15,8 +15,9 @@ pub mod warnings;
 use crate::autoscaler::{PolicyContext, PolicySpec, registry};
 use crate::cluster::service::ServiceSpec;
 use crate::cluster::{Balancer, ClusterSpec};
-use crate::error::{InputError, line_col};
+use crate::error::{InputError, quoted};
 use crate::time::{SimDuration, SimTime};
+use crate::workload::trace::datetime::TimeUnit;
 use crate::workload::{TraceEnd, TraceFormat, TraceSpec, WorkloadSpec};
 use serde::Deserialize;
 use source::{Dur, Finite, Fraction, NonNegative, Positive, Source};
@@ -137,6 +138,7 @@ pub(crate) struct RawWorkload {
     loop_: Option<Spanned<bool>>,
     on_end: Option<Spanned<String>>,
     function: Option<Spanned<String>>,
+    time_unit: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,8 +213,8 @@ pub fn load_recorded(path: &Path) -> Result<Scenario, InputError> {
     parse_source(&src)
 }
 
-/// The text of a scenario file.
-fn read(path: &Path) -> Result<String, InputError> {
+/// The text of a scenario file (a compressed or binary file is named as such, never echoed).
+pub(crate) fn read(path: &Path) -> Result<String, InputError> {
     let bytes = std::fs::read(path).map_err(|e| {
         let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         InputError::new(format!(
@@ -221,16 +223,7 @@ fn read(path: &Path) -> Result<String, InputError> {
         ))
         .in_file(path)
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let (line, col) = line_col(
-            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-            e.valid_up_to(),
-        );
-        InputError::new("expected UTF-8 text (a TOML scenario), found bytes that are not UTF-8")
-            .in_file(path)
-            .at(line, col)
-    })?;
-    Ok(text.to_string())
+    crate::sniff::text(path, bytes, "a TOML scenario")
 }
 
 /// Validates scenario `text`, attributing errors to `path` (trace paths are relative to its
@@ -471,8 +464,17 @@ fn workload_keys(kind: &str) -> Option<&'static [&'static str]> {
         "spike" => &["rate", "spike_rate", "spike_start", "spike_duration"],
         "mmpp" => &["rates", "mean_durations"],
         "trace" => &[
-            "path", "format", "bin", "scale", "speedup", "start", "duration", "loop", "on_end",
+            "path",
+            "format",
+            "bin",
+            "scale",
+            "speedup",
+            "start",
+            "duration",
+            "loop",
+            "on_end",
             "function",
+            "time_unit",
         ],
         _ => return None,
     })
@@ -491,7 +493,7 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
         ));
     };
     // Every key given must apply to this type.
-    let given: [(&str, Option<std::ops::Range<usize>>); 21] = [
+    let given: [(&str, Option<std::ops::Range<usize>>); 22] = [
         ("rate", w.rate.as_ref().map(|v| v.span())),
         ("amplitude", w.amplitude.as_ref().map(|v| v.span())),
         ("period", w.period.as_ref().map(|v| v.span())),
@@ -518,6 +520,7 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
         ("loop", w.loop_.as_ref().map(|v| v.span())),
         ("on_end", w.on_end.as_ref().map(|v| v.span())),
         ("function", w.function.as_ref().map(|v| v.span())),
+        ("time_unit", w.time_unit.as_ref().map(|v| v.span())),
         ("type", None),
     ];
     for (key, span) in given {
@@ -740,6 +743,27 @@ fn validate_trace(
             "`function` applies to the \"azure\" format only",
         ));
     }
+    let time_unit = match &w.time_unit {
+        None => TimeUnit::S,
+        Some(u) if !matches!(fmt, TraceFormat::Counts | TraceFormat::Timestamps) => {
+            return Err(src.error(
+                u.span(),
+                "workload.time_unit",
+                "`time_unit` applies to the \"timestamps\" and \"counts\" formats only (their times written as numbers)",
+            ));
+        }
+        Some(u) => TimeUnit::parse(u.get_ref()).ok_or_else(|| {
+            src.error(
+                u.span(),
+                "workload.time_unit",
+                format!(
+                    "expected {}, found {}",
+                    TimeUnit::NAMES,
+                    quoted(u.get_ref())
+                ),
+            )
+        })?,
+    };
     let bin = source::positive_duration(src, &w.bin, "workload.bin")?;
     let duration = source::positive_duration(src, &w.duration, "workload.duration")?;
     if let Some(s) = &w.scale
@@ -812,6 +836,7 @@ fn validate_trace(
         duration,
         on_end,
         function: w.function.as_ref().map(|f| f.get_ref().clone()),
+        time_unit,
     })
 }
 
@@ -1042,12 +1067,14 @@ fn validate_startup(
                     };
                     let base = src.path.parent().unwrap_or(Path::new(""));
                     let resolved = base.join(path);
-                    let text = std::fs::read_to_string(&resolved).map_err(|e| {
+                    let bytes = std::fs::read(&resolved).map_err(|e| {
                         err(format!(
                             "cannot open the start-up times file {}: {e}; a path in a scenario is relative to the scenario's own folder",
                             resolved.display()
                         ))
                     })?;
+                    let text =
+                        crate::sniff::text(&resolved, bytes, "a CSV of start-up times in seconds")?;
                     let times = read_empirical(&text)
                         .map_err(|m| err(format!("{}: {m}", resolved.display())))?;
                     StartupDist::Empirical(times)

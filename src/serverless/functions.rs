@@ -141,7 +141,7 @@ impl Iterator for Arrivals {
 
 /// Reads the functions of a trace one row at a time.
 pub struct AzureRows {
-    rdr: csv::Reader<std::fs::File>,
+    rdr: csv::Reader<crate::workload::trace::BoundedLines>,
     path: std::path::PathBuf,
     /// (column, minute start in nanoseconds).
     minutes: Vec<(usize, u64)>,
@@ -187,14 +187,13 @@ fn minute_label(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn open_csv(path: &Path) -> Result<csv::Reader<std::fs::File>, InputError> {
-    let f = std::fs::File::open(path).map_err(|e| {
-        InputError::new(format!("cannot open {}: {e}", path.display())).in_file(path)
-    })?;
+/// Opens a trace or durations CSV the way every trace is opened: gzip and zstd decompressed,
+/// other binary data refused, lines at most 1 MB (see `workload/trace/input.rs`).
+fn open_csv(path: &Path) -> Result<csv::Reader<crate::workload::trace::BoundedLines>, InputError> {
     Ok(csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(f))
+        .from_reader(crate::workload::trace::open_file(path)?))
 }
 
 fn row_key(rec: &csv::StringRecord, cols: &[Option<usize>; 4]) -> String {

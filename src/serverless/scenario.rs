@@ -8,7 +8,7 @@
 
 use super::keepalive::HybridParams;
 use crate::cluster::service::ServiceSpec;
-use crate::error::{InputError, line_col};
+use crate::error::{InputError, line_col, quoted};
 use crate::scenario::source::{Dur, NonNegative, Positive, Source};
 use crate::scenario::{RawWorkload, validate_workload};
 use crate::time::SimDuration;
@@ -244,10 +244,7 @@ pub fn is_serverless(text: &str) -> bool {
 
 /// Reads and validates a serverless scenario file.
 pub fn load(path: &Path) -> Result<FaasScenario, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::new(format!("cannot read the scenario file: {e}")).in_file(path)
-    })?;
-    parse(path, &text)
+    parse(path, &crate::scenario::read(path)?)
 }
 
 /// Validates serverless scenario `text`, attributing errors to `path`.
@@ -713,7 +710,7 @@ fn read_plan(
     key: &Spanned<String>,
     path: &Path,
 ) -> Result<Vec<(f64, u32)>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         src.error(
             key.span(),
             "policy.plan",
@@ -723,6 +720,7 @@ fn read_plan(
             ),
         )
     })?;
+    let text = crate::sniff::text(path, bytes, "a time_s,replicas plan")?;
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -740,11 +738,11 @@ fn read_plan(
         let t: f64 = t
             .trim()
             .parse()
-            .map_err(|_| bad(&format!("found time \"{}\"", t.trim())))?;
+            .map_err(|_| bad(&format!("found time {}", quoted(t.trim()))))?;
         let r: u32 = r
             .trim()
             .parse()
-            .map_err(|_| bad(&format!("found replicas \"{}\"", r.trim())))?;
+            .map_err(|_| bad(&format!("found replicas {}", quoted(r.trim()))))?;
         if !t.is_finite() || t < 0.0 || rows.last().is_some_and(|&(p, _)| t <= p) {
             return Err(bad("with times increasing from 0"));
         }

@@ -130,6 +130,8 @@ pub struct TraceSpec {
     pub on_end: TraceEnd,
     /// The Azure function (HashFunction) to replay; all rows summed when absent.
     pub function: Option<String>,
+    /// The unit of numeric times (`counts` and `timestamps`; seconds by default).
+    pub time_unit: trace::datetime::TimeUnit,
 }
 
 /// Opens the arrival stream of `spec` for one replication, drawing from `rng` (the

@@ -1,6 +1,7 @@
 //! The `counts` format: CSV rows of (bin start time, arrival count).
 //!
-//! - Times are seconds or date-times (see [`super::datetime`]), all rows of one kind, strictly
+//! - Times are numbers (seconds, or the trace's `time_unit`) or date-times (see
+//!   [`super::datetime`]), all rows of one kind, strictly
 //!   increasing; the first row's time is trace time 0. A first row whose time field is not a
 //!   time is a header.
 //! - The bin width is given (`bin`), or else the difference of the first two rows' times.
@@ -13,7 +14,7 @@
 //! Memory: the reader holds one row and at most one pending record.
 
 use super::csvrows::CsvRows;
-use super::datetime::{TIME_EXPECTED, TimeKind, parse_time};
+use super::datetime::{TimeKind, TimeUnit, expected_time, read_time};
 use super::{Origin, Record, RecordReader};
 use crate::error::InputError;
 use crate::time::SimDuration;
@@ -80,6 +81,8 @@ struct Row {
 pub struct CountsReader {
     rows: CsvRows,
     kind: Option<TimeKind>,
+    /// The unit of numeric times.
+    unit: TimeUnit,
     given_bin: Option<SimDuration>,
     /// Bin width in nanoseconds.
     width: u64,
@@ -97,10 +100,15 @@ pub struct CountsReader {
 }
 
 impl CountsReader {
-    pub fn open(path: &Path, bin: Option<SimDuration>) -> Result<CountsReader, InputError> {
+    pub fn open(
+        path: &Path,
+        bin: Option<SimDuration>,
+        unit: TimeUnit,
+    ) -> Result<CountsReader, InputError> {
         let mut r = CountsReader {
             rows: CsvRows::open(path)?,
             kind: None,
+            unit,
             given_bin: bin,
             width: 0,
             t0: 0,
@@ -152,7 +160,8 @@ impl CountsReader {
                 return Ok(None);
             }
             let time_cell = self.rows.field(0);
-            let parsed = parse_time(time_cell, self.kind);
+            let parsed =
+                read_time(time_cell, self.kind, self.unit).map_err(|m| self.rows.error_at(0, m))?;
             if parsed.is_none() && self.rows.is_first() {
                 self.rows.take_header();
                 continue;
@@ -164,14 +173,13 @@ impl CountsReader {
                 )));
             }
             let Some((time, kind)) = parsed else {
-                let expected = match self.kind {
-                    Some(TimeKind::Seconds) => "a time in seconds, like the rows above",
-                    Some(TimeKind::DateTime) => "a date-time, like the rows above",
-                    None => TIME_EXPECTED,
-                };
                 return Err(self.rows.error_at(
                     0,
-                    format!("expected {expected}, found {}", self.rows.shown(0)),
+                    format!(
+                        "expected {}, found {}",
+                        expected_time(self.kind),
+                        self.rows.shown(0)
+                    ),
                 ));
             };
             self.kind = Some(kind);

@@ -5,7 +5,10 @@
 //! written with an exponent (`1.5e3`).
 //!
 //! - Seconds (`12.5`, `1700158623.97996`, `-3`) are read exactly as a decimal, to the
-//!   nanosecond (digits beyond the ninth decimal are dropped).
+//!   nanosecond (digits beyond the ninth decimal are dropped); with a [`TimeUnit`] other than
+//!   seconds (`time_unit = "ms"`), numbers are milliseconds, microseconds or nanoseconds,
+//!   read as exactly. A number too large for the clock (beyond about 292 years from 0) is an
+//!   error that suggests the unit it looks like: `1700158623979` is epoch milliseconds.
 //! - Date-times are read by `jiff`'s ISO 8601 / RFC 3339 parser: `2023-11-16 18:17:03.9799600`,
 //!   `2023-11-16T18:17:03Z`, `2023-11-16T18:17:03.5+01:00`, a date alone (`2023-11-16`, at
 //!   midnight), up to nanosecond precision. A date-time with an offset or `Z` is converted to
@@ -30,8 +33,66 @@ pub const TIME_EXPECTED: &str = "a time: seconds (12.5) or a date-time (2023-11-
 
 static PARSER: DateTimeParser = DateTimeParser::new();
 
+/// The unit of a trace's numeric times (`time_unit`; seconds by default). Date-times carry
+/// their own units and take none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    #[default]
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl TimeUnit {
+    /// The units as a message lists them.
+    pub const NAMES: &str = "\"s\", \"ms\", \"us\" or \"ns\"";
+
+    pub fn parse(text: &str) -> Option<TimeUnit> {
+        Some(match text {
+            "s" => TimeUnit::S,
+            "ms" => TimeUnit::Ms,
+            "us" => TimeUnit::Us,
+            "ns" => TimeUnit::Ns,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::S => "s",
+            TimeUnit::Ms => "ms",
+            TimeUnit::Us => "us",
+            TimeUnit::Ns => "ns",
+        }
+    }
+
+    /// Decimal digits of nanoseconds in one unit: 9 for seconds, 0 for nanoseconds.
+    fn digits(self) -> u32 {
+        match self {
+            TimeUnit::S => 9,
+            TimeUnit::Ms => 6,
+            TimeUnit::Us => 3,
+            TimeUnit::Ns => 0,
+        }
+    }
+
+    /// How many of the unit make a second.
+    fn per_second(self) -> f64 {
+        10f64.powi(9 - self.digits() as i32)
+    }
+}
+
 /// Reads a number of seconds exactly, as nanoseconds.
 pub fn parse_seconds(text: &[u8]) -> Option<i64> {
+    parse_number(text, TimeUnit::S)
+}
+
+/// Reads a number of `unit`s exactly, as nanoseconds (digits finer than a nanosecond are
+/// dropped).
+pub fn parse_number(text: &[u8], unit: TimeUnit) -> Option<i64> {
+    let scale = 10i64.pow(unit.digits());
     let (neg, digits) = match text.first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -51,7 +112,7 @@ pub fn parse_seconds(text: &[u8]) -> Option<i64> {
             return None;
         }
         let v: f64 = s.parse().ok()?;
-        let ns = (v * 1e9).round();
+        let ns = (v * scale as f64).round();
         return (v.is_finite() && ns.abs() < i64::MAX as f64).then_some(ns as i64);
     }
     let mut secs: i64 = 0;
@@ -59,10 +120,10 @@ pub fn parse_seconds(text: &[u8]) -> Option<i64> {
         secs = secs.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
     }
     let mut nanos: i64 = 0;
-    for i in 0..9 {
+    for i in 0..unit.digits() as usize {
         nanos = nanos * 10 + frac.get(i).map_or(0, |&d| i64::from(d - b'0'));
     }
-    let ns = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+    let ns = secs.checked_mul(scale)?.checked_add(nanos)?;
     Some(if neg { -ns } else { ns })
 }
 
@@ -121,14 +182,108 @@ pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
     i64::try_from(ts.as_nanosecond()).ok()
 }
 
-/// Reads a time of either kind; `kind`, once known, says which one to expect.
+/// Reads a time of either kind (numbers in seconds); `kind`, once known, says which one to
+/// expect.
 pub fn parse_time(text: &[u8], kind: Option<TimeKind>) -> Option<(i64, TimeKind)> {
+    parse_time_in(text, kind, TimeUnit::S)
+}
+
+/// Reads a time of either kind, numbers in `unit`; `kind`, once known, says which one to
+/// expect.
+pub fn parse_time_in(
+    text: &[u8],
+    kind: Option<TimeKind>,
+    unit: TimeUnit,
+) -> Option<(i64, TimeKind)> {
     match kind {
-        Some(TimeKind::Seconds) => parse_seconds(text).map(|t| (t, TimeKind::Seconds)),
+        Some(TimeKind::Seconds) => parse_number(text, unit).map(|t| (t, TimeKind::Seconds)),
         Some(TimeKind::DateTime) => parse_datetime(text).map(|t| (t, TimeKind::DateTime)),
-        None => parse_seconds(text)
+        None => parse_number(text, unit)
             .map(|t| (t, TimeKind::Seconds))
             .or_else(|| parse_datetime(text).map(|t| (t, TimeKind::DateTime))),
+    }
+}
+
+/// Whether `text` is a number (`12`, `-1.5`, `1.7e12`), whether or not it fits the clock.
+pub fn is_number(text: &[u8]) -> bool {
+    number_value(text).is_some()
+}
+
+fn number_value(text: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(text).ok()?;
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    let v: f64 = s.parse().ok()?;
+    (plain && v.is_finite() && s.bytes().any(|b| b.is_ascii_digit())).then_some(v)
+}
+
+/// Reads the time cell of a row of a trace whose numbers are in `unit` (`kind` once the first
+/// row fixed it). `Ok(None)`: the cell is not a time at all (a header, on the first row).
+/// `Err`: what is wrong with a number the clock cannot hold (with the unit it looks like, such
+/// as epoch milliseconds read as seconds), or with a date-time in a trace given a `time_unit`.
+pub fn read_time(
+    text: &[u8],
+    kind: Option<TimeKind>,
+    unit: TimeUnit,
+) -> Result<Option<(i64, TimeKind)>, String> {
+    match parse_time_in(text, kind, unit) {
+        Some((_, TimeKind::DateTime)) if unit != TimeUnit::S => Err(format!(
+            "found the date-time {}, but `time_unit = \"{}\"` is for times written as numbers: remove `time_unit` (`--time-unit`)",
+            crate::error::quoted(&String::from_utf8_lossy(text)),
+            unit.name()
+        )),
+        Some(t) => Ok(Some(t)),
+        None if kind == Some(TimeKind::DateTime) => Ok(None),
+        None => match number_value(text) {
+            Some(v) => Err(out_of_range(v, unit)),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The message for a number `v` (in `unit`) beyond the clock, with the unit it looks like.
+fn out_of_range(v: f64, unit: TimeUnit) -> String {
+    let secs = v / unit.per_second();
+    let years = secs / (365.25 * 86400.0);
+    let mut m = format!(
+        "found {}, which as a time in {} is {} years from 0, beyond the simulator's clock (about 292 years)",
+        crate::error::num(v),
+        match unit {
+            TimeUnit::S => "seconds",
+            TimeUnit::Ms => "milliseconds",
+            TimeUnit::Us => "microseconds",
+            TimeUnit::Ns => "nanoseconds",
+        },
+        crate::error::num(years.round())
+    );
+    // The coarsest unit in which the number is a time of this century since 1970 or earlier
+    // (below 1e11 s, the year 5138).
+    let fits = [TimeUnit::S, TimeUnit::Ms, TimeUnit::Us, TimeUnit::Ns]
+        .into_iter()
+        .filter(|u| u.digits() < unit.digits())
+        .find(|u| (v / u.per_second()).abs() < 1e11);
+    if let Some(u) = fits {
+        let what = match u {
+            TimeUnit::Ms => "milliseconds",
+            TimeUnit::Us => "microseconds",
+            _ => "nanoseconds",
+        };
+        m.push_str(&format!(
+            ": the times look like {what} since 1970; set `time_unit = \"{}\"` in the scenario's [workload] table (`--time-unit {}` for `trace inspect` and `convert`)",
+            u.name(),
+            u.name()
+        ));
+    }
+    m
+}
+
+/// What a time cell may hold once `kind` is known, for messages.
+pub fn expected_time(kind: Option<TimeKind>) -> &'static str {
+    match kind {
+        Some(TimeKind::Seconds) => "a time in seconds, like the rows above",
+        Some(TimeKind::DateTime) => "a date-time, like the rows above",
+        None => TIME_EXPECTED,
     }
 }
 
@@ -253,6 +408,53 @@ mod tests {
         let t = parse_datetime(b"2023-11-16 18:17:03.97996").unwrap();
         assert_eq!(format_datetime(t), "2023-11-16T18:17:03.97996Z");
         assert_eq!(parse_datetime(format_datetime(t).as_bytes()), Some(t));
+    }
+
+    #[test]
+    fn numbers_in_each_unit_are_exact() {
+        let ms = TimeUnit::Ms;
+        assert_eq!(
+            parse_number(b"1700158623979", ms),
+            Some(1_700_158_623_979_000_000)
+        );
+        assert_eq!(parse_number(b"1.5", ms), Some(1_500_000));
+        assert_eq!(parse_number(b"0.0000019", ms), Some(1));
+        assert_eq!(parse_number(b"1e3", ms), Some(1_000_000_000));
+        assert_eq!(
+            parse_number(b"1700158623979960", TimeUnit::Us),
+            Some(1_700_158_623_979_960_000)
+        );
+        assert_eq!(parse_number(b"12.9", TimeUnit::Ns), Some(12));
+        assert_eq!(parse_number(b"-7", TimeUnit::Ns), Some(-7));
+        assert_eq!(TimeUnit::parse("us"), Some(TimeUnit::Us));
+        assert_eq!(TimeUnit::parse("sec"), None);
+    }
+
+    #[test]
+    fn epoch_milliseconds_read_as_seconds_get_a_hint() {
+        let e = read_time(b"1700158623979", None, TimeUnit::S).unwrap_err();
+        assert!(
+            e.starts_with("found 1700158623979, which as a time in seconds is 53875 years from 0"),
+            "{e}"
+        );
+        assert!(e.ends_with("the times look like milliseconds since 1970; set `time_unit = \"ms\"` in the scenario's [workload] table (`--time-unit ms` for `trace inspect` and `convert`)"), "{e}");
+        let e = read_time(b"1700158623979960", None, TimeUnit::S).unwrap_err();
+        assert!(e.contains("`time_unit = \"us\"`"), "{e}");
+        let e = read_time(b"1700158623979960123", None, TimeUnit::Ms).unwrap_err();
+        assert!(e.contains("`time_unit = \"ns\"`"), "{e}");
+        // Too large in any unit: no hint.
+        let e = read_time(b"1e30", None, TimeUnit::S).unwrap_err();
+        assert!(!e.contains("time_unit"), "{e}");
+        assert_eq!(read_time(b"time_s", None, TimeUnit::S), Ok(None));
+        assert_eq!(
+            read_time(b"12", None, TimeUnit::Ms),
+            Ok(Some((12_000_000, TimeKind::Seconds)))
+        );
+        let e = read_time(b"2023-11-16", None, TimeUnit::Ms).unwrap_err();
+        assert!(
+            e.contains("`time_unit = \"ms\"` is for times written as numbers"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use super::clf::parse_line;
 use super::counts::parse_count;
-use super::datetime::parse_time;
+use super::datetime::{is_number, parse_time};
 use super::open_file;
 use crate::error::InputError;
 use crate::workload::TraceFormat;
@@ -84,7 +84,8 @@ fn guess(lines: &[Vec<u8>], path: &Path) -> Detected {
     if let Some(why) = azure_header(&first) {
         return found(TraceFormat::Azure, why);
     }
-    let header = parse_time(&first[0], None).is_none();
+    // A number the clock cannot hold in seconds (epoch milliseconds) is data, not a header.
+    let header = parse_time(&first[0], None).is_none() && !is_number(&first[0]);
     let data = if header {
         lines.get(1).map(|l| cells(l))
     } else {

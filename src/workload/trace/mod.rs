@@ -14,6 +14,9 @@
 //!   column (the CSV field number, 1-based, with its header name if there is one); a missing
 //!   file names its absolute path. Access-log lines that do not parse are skipped and counted
 //!   instead (see [`clf`]).
+//! - **Compressed or not.** gzip and zstd files are decompressed as they are read, told by
+//!   their magic bytes; other binary files are refused by what they look like, and no line
+//!   may be longer than [`MAX_LINE_BYTES`] (see `input.rs`).
 //!
 //! Formats: [`counts`], [`timestamps`], [`azure`], [`clf`]. Windowing, rescaling and looping:
 //! [`replay`]. Statistics: [`inspect`]. Conversion to counts and writing traces: [`write`](mod@write).
@@ -24,19 +27,21 @@ pub mod counts;
 mod csvrows;
 pub mod datetime;
 pub mod detect;
+mod input;
 pub mod inspect;
 pub mod placement;
 pub mod replay;
 pub mod timestamps;
 pub mod write;
 
+pub use input::MAX_LINE_BYTES;
+pub(crate) use input::{BoundedLines, open_file};
 pub use replay::Replay;
 
 use super::{ArrivalSource, TraceFormat, TraceSpec};
 use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::time::SimDuration;
-use std::fs::File;
 use std::path::Path;
 
 /// One record of a trace, in trace time (nanoseconds since the trace's first record).
@@ -146,62 +151,19 @@ pub struct ReadOptions {
     pub bin: Option<SimDuration>,
     /// The Azure function (HashFunction) to read; all rows summed when absent.
     pub function: Option<String>,
-}
-
-/// The longest line any trace reader accepts: a longer one (a binary file, or a 900 MB file
-/// without a line break) is an error at that line, and is never held in memory whole.
-pub const MAX_LINE_BYTES: u64 = 1 << 20;
-
-/// A trace file whose lines are at most [`MAX_LINE_BYTES`] long: reading past that without a
-/// line break is an `InvalidData` error, which the readers report at the line.
-pub(crate) struct BoundedLines {
-    file: File,
-    /// Bytes since the last line break.
-    run: u64,
-}
-
-impl std::io::Read for BoundedLines {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.run = 0;
-            } else {
-                self.run += 1;
-                if self.run > MAX_LINE_BYTES {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!(
-                            "a line is longer than {} MB: expected a text trace with one record per line (is this a binary or compressed file?)",
-                            MAX_LINE_BYTES >> 20
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// Opens a trace file for reading, naming its absolute path if that fails.
-pub(crate) fn open_file(path: &Path) -> Result<BoundedLines, InputError> {
-    File::open(path)
-        .map(|file| BoundedLines { file, run: 0 })
-        .map_err(|e| {
-            let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-            InputError::new(format!(
-                "cannot open the trace file {}: {e}",
-                shown.display()
-            ))
-            .in_file(path)
-        })
+    /// The unit of numeric times (`counts` and `timestamps`).
+    pub time_unit: datetime::TimeUnit,
 }
 
 /// Opens the reader of `path` in `opts.format`.
 pub fn open_reader(path: &Path, opts: &ReadOptions) -> Result<Box<dyn RecordReader>, InputError> {
     Ok(match opts.format {
-        TraceFormat::Counts => Box::new(counts::CountsReader::open(path, opts.bin)?),
-        TraceFormat::Timestamps => Box::new(timestamps::TimestampsReader::open(path)?),
+        TraceFormat::Counts => {
+            Box::new(counts::CountsReader::open(path, opts.bin, opts.time_unit)?)
+        }
+        TraceFormat::Timestamps => {
+            Box::new(timestamps::TimestampsReader::open(path, opts.time_unit)?)
+        }
         TraceFormat::Azure => Box::new(azure::AzureReader::open(path, opts.function.as_deref())?),
         TraceFormat::Clf => Box::new(clf::ClfReader::open(path)?),
     })
@@ -214,12 +176,12 @@ pub fn open(spec: &TraceSpec, rng: SimRng) -> Result<Box<dyn ArrivalSource>, Inp
     let path = spec.path.as_path();
     Ok(match spec.format {
         TraceFormat::Counts => Box::new(Replay::new(
-            counts::CountsReader::open(path, spec.bin)?,
+            counts::CountsReader::open(path, spec.bin, spec.time_unit)?,
             spec,
             rng,
         )),
         TraceFormat::Timestamps => Box::new(Replay::new(
-            timestamps::TimestampsReader::open(path)?,
+            timestamps::TimestampsReader::open(path, spec.time_unit)?,
             spec,
             rng,
         )),

@@ -1,6 +1,7 @@
 //! The `timestamps` format: one arrival per row, its time in the first column.
 //!
-//! Times are seconds or date-times (see [`super::datetime`]), all rows of one kind, in
+//! Times are numbers (seconds, or the trace's `time_unit`) or date-times (see
+//! [`super::datetime`]), all rows of one kind, in
 //! non-decreasing order (an earlier time than the row before is an error naming the line);
 //! further columns are ignored, and a first row whose first field is not a time is a header.
 //! The first arrival is trace time 0.
@@ -8,7 +9,7 @@
 //! Memory: one row.
 
 use super::csvrows::CsvRows;
-use super::datetime::{TIME_EXPECTED, TimeKind, format_seconds, parse_time};
+use super::datetime::{TimeKind, TimeUnit, expected_time, format_seconds, read_time};
 use super::{Origin, Record, RecordReader};
 use crate::error::InputError;
 use std::path::Path;
@@ -16,6 +17,8 @@ use std::path::Path;
 pub struct TimestampsReader {
     rows: CsvRows,
     kind: Option<TimeKind>,
+    /// The unit of numeric times.
+    unit: TimeUnit,
     /// Time of the first arrival (trace time 0), on the trace's clock in nanoseconds.
     t0: i64,
     /// Time of the previous arrival.
@@ -25,10 +28,11 @@ pub struct TimestampsReader {
 }
 
 impl TimestampsReader {
-    pub fn open(path: &Path) -> Result<TimestampsReader, InputError> {
+    pub fn open(path: &Path, unit: TimeUnit) -> Result<TimestampsReader, InputError> {
         let mut r = TimestampsReader {
             rows: CsvRows::open(path)?,
             kind: None,
+            unit,
             t0: 0,
             last: 0,
             first_pending: false,
@@ -58,27 +62,27 @@ impl TimestampsReader {
                 return Ok(None);
             }
             let cell = self.rows.field(0);
-            match parse_time(cell, self.kind) {
-                Some((t, kind)) => {
+            match read_time(cell, self.kind, self.unit) {
+                Ok(Some((t, kind))) => {
                     self.kind = Some(kind);
                     return Ok(Some(t));
                 }
-                None if self.rows.is_first() => self.rows.take_header(),
-                None => return Err(self.time_error()),
+                Ok(None) if self.rows.is_first() => self.rows.take_header(),
+                Ok(None) => return Err(self.time_error()),
+                Err(m) => return Err(self.rows.error_at(0, m)),
             }
         }
     }
 
     #[cold]
     fn time_error(&self) -> InputError {
-        let expected = match self.kind {
-            Some(TimeKind::Seconds) => "a time in seconds, like the rows above",
-            Some(TimeKind::DateTime) => "a date-time, like the rows above",
-            None => TIME_EXPECTED,
-        };
         self.rows.error_at(
             0,
-            format!("expected {expected}, found {}", self.rows.shown(0)),
+            format!(
+                "expected {}, found {}",
+                expected_time(self.kind),
+                self.rows.shown(0)
+            ),
         )
     }
 
