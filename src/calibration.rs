@@ -80,6 +80,8 @@ pub fn cell_scenario(setup: &CalibrationSetup, n: u32, rate: f64, requests: f64)
             initial_replicas: Some(n),
             queue_timeout: setup.queue_timeout,
             queue_capacity: crate::cluster::DEFAULT_QUEUE_CAPACITY,
+            // The planners' tables measure queueing in a cluster whose containers do not fail.
+            faults: None,
         },
         cost: CostSpec {
             replica_hour: 0.0,

@@ -92,6 +92,9 @@ pub struct PolicyAggregate {
     pub regret: (f64, f64),
     /// The policy's type (`static`, `hpa`, `oracle`, ...).
     pub policy_type: String,
+    /// Requests lost with failed containers (`[faults]`) per replication: (mean, 95% CI
+    /// half-width).
+    pub failed: (f64, f64),
     /// The sweep point (0 without a sweep).
     pub point: usize,
 }
@@ -553,6 +556,12 @@ pub fn aggregate(sc: &Scenario, runs: &[RunResult]) -> Vec<PolicyAggregate> {
                 vs_baseline,
                 regret,
                 policy_type: p.spec.type_name().to_string(),
+                failed: mean_ci95(
+                    &mine
+                        .iter()
+                        .map(|r| r.summary.failed as f64)
+                        .collect::<Vec<_>>(),
+                ),
                 point: 0,
             }
         })

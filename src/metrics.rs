@@ -136,8 +136,10 @@ pub struct TimelineRow {
     pub cost: f64,
     /// Replica-seconds billed in the interval.
     pub replica_seconds: f64,
-    /// SLO violations (slow completions and drops) in the interval.
+    /// SLO violations (slow completions, drops and failures) in the interval.
     pub slo_violations: u64,
+    /// Requests lost with a failed container in the interval (`[faults]`).
+    pub failed: u64,
 }
 
 /// The measured outcome of one run (after the warm-up), before it becomes a `summary.csv` row.
@@ -154,15 +156,17 @@ pub struct RunSummary {
     pub p50_latency_s: f64,
     pub p95_latency_s: f64,
     pub p99_latency_s: f64,
-    /// Completed requests slower than the SLO plus dropped requests.
+    /// Completed requests slower than the SLO plus dropped and failed requests.
     pub slo_violations: u64,
-    /// Violations over requests whose outcome is known (completed + dropped).
+    /// Violations over requests whose outcome is known (completed + dropped + failed).
     pub slo_violation_ratio: f64,
     pub replica_seconds: f64,
     pub cost: f64,
     pub objective: f64,
     pub scale_ups: u64,
     pub scale_downs: u64,
+    /// Requests lost with a failed container (`[faults]`), after the warm-up.
+    pub failed: u64,
 }
 
 /// Running per-request sums of a run (exact integers).
@@ -171,6 +175,8 @@ pub struct RequestStats {
     pub requests: u64,
     pub completed: u64,
     pub dropped: u64,
+    /// Lost with a failed container (`[faults]`).
+    pub failed: u64,
     pub waited: u64,
     pub wait_sum_ns: u128,
     pub latency_sum_ns: u128,
@@ -198,13 +204,13 @@ impl RequestStats {
     }
 
     pub fn violations(&self) -> u64 {
-        self.slow + self.dropped
+        self.slow + self.dropped + self.failed
     }
 
     pub fn violation_ratio(&self) -> f64 {
         ratio(
             self.violations() as f64,
-            (self.completed + self.dropped) as f64,
+            (self.completed + self.dropped + self.failed) as f64,
         )
     }
 }

@@ -20,6 +20,9 @@ pub const SERVICE: &str = "service";
 pub const BALANCER: &str = "balancer";
 /// Stream of container start-up delays, when they are random.
 pub const STARTUP: &str = "startup";
+/// Stream of container failure draws (`[faults]`): time to failure and restart delay, per
+/// container created.
+pub const FAULTS: &str = "faults";
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.
 fn mix(mut z: u64) -> u64 {

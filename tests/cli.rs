@@ -79,7 +79,7 @@ fn run_writes_the_three_csvs_with_their_headers() {
     };
     assert_eq!(
         first("summary.csv"),
-        "scenario,policy,replication,seed,requests,completed,dropped,mean_wait_s,p_wait,mean_latency_s,p50_latency_s,p95_latency_s,p99_latency_s,slo_violations,slo_violation_ratio,replica_seconds,cost,objective,scale_ups,scale_downs"
+        "scenario,policy,replication,seed,requests,completed,dropped,mean_wait_s,p_wait,mean_latency_s,p50_latency_s,p95_latency_s,p99_latency_s,slo_violations,slo_violation_ratio,replica_seconds,cost,objective,scale_ups,scale_downs,failed"
     );
     assert!(first("timeline.csv").starts_with(
         "policy,replication,time_s,arrivals,completed,dropped,ready_replicas,starting_replicas,desired_replicas,busy,queued,utilization,p95_latency_s,cost"
@@ -87,7 +87,7 @@ fn run_writes_the_three_csvs_with_their_headers() {
     assert!(first("policies.csv").starts_with("policy,mean_latency_s,mean_latency_s_ci95,p95_latency_s,p95_latency_s_ci95,p99_latency_s,p99_latency_s_ci95,slo_violation_ratio,slo_violation_ratio_ci95,replica_seconds,replica_seconds_ci95,cost,cost_ci95,objective,objective_ci95"));
     assert!(
         first("policies.csv").ends_with(
-            ",rank,baseline,objective_vs_baseline,objective_vs_baseline_ci95,significant,regret,regret_ci95,policy_type"
+            ",rank,baseline,objective_vs_baseline,objective_vs_baseline_ci95,significant,regret,regret_ci95,policy_type,failed,failed_ci95"
         )
     );
     // 10 intervals x 2 policies, one replication.

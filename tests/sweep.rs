@@ -74,12 +74,9 @@ fn each_point_equals_the_scenario_run_alone() {
     let single: Vec<&str> = alone_rows.lines().skip(1).collect();
     assert_eq!(swept, single);
     // One column per swept key, after the standard ones.
-    assert!(
-        all.lines()
-            .next()
-            .unwrap()
-            .ends_with(",scale_downs,policy.hpa.target_utilization,workload.rate,cluster.startup")
-    );
+    assert!(all.lines().next().unwrap().ends_with(
+        ",scale_downs,failed,policy.hpa.target_utilization,workload.rate,cluster.startup"
+    ));
     let policies = String::from_utf8(csv::policies_csv(&exp)).unwrap();
     assert_eq!(policies.lines().count(), 1 + 8 * 2);
 }

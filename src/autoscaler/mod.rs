@@ -79,7 +79,8 @@ pub struct Totals {
     pub arrivals: u64,
     /// Requests completed.
     pub completions: u64,
-    /// Requests dropped (timed out in a queue or in the front buffer).
+    /// Requests dropped (timed out in a queue or in the front buffer, or refused by a full
+    /// queue) or lost with a failed container (`[faults]`).
     pub drops: u64,
     /// ∫ busy slots dt, slot-seconds.
     pub busy_area: f64,

@@ -2,6 +2,7 @@
 //! their lifecycle, scaling and queues ([`model`]), routing ([`routing`], shared with live
 //! replay) and service-time distributions ([`service`]).
 
+pub mod faults;
 pub mod model;
 pub mod routing;
 pub mod service;
@@ -33,6 +34,8 @@ pub struct ClusterSpec {
     /// The most requests one queue (the central queue, or a container's own) holds; a
     /// request that finds its queue full is dropped.
     pub queue_capacity: u32,
+    /// Container failures and their replacement (`[faults]`); `None`: containers never fail.
+    pub faults: Option<faults::FaultSpec>,
 }
 
 /// `queue_capacity` when the scenario does not set it: deep enough that no cluster that

@@ -14,6 +14,12 @@
 //! requests: a request that finds its queue full is dropped at once (counted as dropped and as
 //! an SLO violation), so an overloaded cluster sheds load instead of holding it without bound.
 //!
+//! With `[faults]` ([`super::faults`]) a ready container fails its drawn time after it became
+//! ready: the requests it holds (in service, and in its local queue) are counted as failed, it
+//! stops being billed, and a replacement is asked for at once (a Starting container, billed
+//! from the end of its restart delay). A failed container's slot is kept until the departures
+//! of its lost requests, still in the event queue, have passed.
+//!
 //! Scaling to `n` desired containers: more than are ready or starting starts new ones; fewer
 //! cancels starting containers first (newest first), then drains the least loaded ready ones
 //! (newest first on ties).
@@ -23,7 +29,7 @@
 //!   future events ([`ClusterEvent`]) in the run's event queue, and reports dropped requests to
 //!   a [`RequestLog`]; the run records completions when it handles a departure.
 //! - Its time integrals ([`Areas`]) are exact integer sums of count × nanoseconds.
-//! - Deterministic: the only randomness is the balancer's stream.
+//! - Deterministic: the only randomness is the balancer's, start-up and faults streams.
 //! - Memory bounded by live containers: a stopped container's slot (and its buffers) is
 //!   reused by the next one started; the views give every container a creation id that is
 //!   never reused. Per request, routing costs O(1) (`least_connections`: O(log n) per
@@ -59,6 +65,10 @@ pub enum ClusterEvent {
     ContainerReady { container: u32, id: u32 },
     /// A drained container's shutdown delay has passed.
     ContainerStop { container: u32 },
+    /// A ready (or draining) container's time to failure has passed (`[faults]`).
+    ContainerFail { container: u32, id: u32 },
+    /// A replacement's restart delay has passed: it starts starting (`[faults]`).
+    ReplacementStart { container: u32, id: u32 },
     /// The head of a queue may have waited `queue_timeout`.
     QueueTimeout { queue: QueueId },
 }
@@ -67,6 +77,9 @@ pub enum ClusterEvent {
 pub trait RequestLog {
     /// A request that arrived at `arrival` (ns) is dropped now.
     fn dropped(&mut self, arrival: u64);
+    /// A request that arrived at `arrival` (ns) is lost now with the container that held it
+    /// (`[faults]`).
+    fn failed(&mut self, arrival: u64);
 }
 
 /// A request: its arrival time and the service time drawn for it, in ns.
@@ -81,6 +94,9 @@ enum State {
     Starting,
     Ready,
     Draining,
+    /// Failed with requests in service: their departures are still in the event queue and
+    /// are discarded as they come (`orphans` of them); then the container is Stopped.
+    Failed,
     Stopped,
 }
 
@@ -102,6 +118,19 @@ struct Container {
     last: u64,
     arrivals: u64,
     completions: u64,
+    /// Whether it is billed now (a replacement waiting out its restart delay is not).
+    billed: bool,
+    /// Its start-up time, drawn when it was created (used by a replacement once its restart
+    /// delay has passed).
+    startup: u64,
+    /// Its time to failure from readiness and its restart delay (`[faults]`), in ns.
+    ttf: u64,
+    restart: u64,
+    /// Arrival times of the requests in service (tracked only with `[faults]`, so that a
+    /// failure knows whom it fails).
+    in_service: Vec<u64>,
+    /// Departures still due of a failed container's lost requests.
+    orphans: u32,
 }
 
 impl Container {
@@ -121,6 +150,12 @@ impl Container {
             last: now,
             arrivals: 0,
             completions: 0,
+            billed: true,
+            startup: 0,
+            ttf: 0,
+            restart: 0,
+            in_service: Vec::new(),
+            orphans: 0,
         }
     }
 
@@ -188,6 +223,8 @@ pub struct Cluster {
     startup: u64,
     /// Draws start-up times when they are not constant (`None`: every one is `startup`).
     startup_draw: Option<(super::startup::StartupSampler, SimRng)>,
+    /// Draws each container's time to failure and restart delay (`None`: no `[faults]`).
+    faults: Option<super::faults::FaultDraws>,
     shutdown: u64,
     min_replicas: u32,
     max_replicas: u32,
@@ -246,6 +283,31 @@ impl Cluster {
         self
     }
 
+    /// Makes containers fail as `spec.faults` says (nothing without it), with `rng` (the
+    /// replication's `faults` stream): the initial containers draw first, in order, and their
+    /// failures are scheduled in `events`; every container created later draws when created.
+    pub fn with_faults<E: From<ClusterEvent>>(
+        mut self,
+        spec: &ClusterSpec,
+        rng: SimRng,
+        events: &mut EventQueue<E>,
+    ) -> Self {
+        let Some(draws) = spec
+            .faults
+            .as_ref()
+            .and_then(|f| super::faults::FaultDraws::new(f, rng))
+        else {
+            return self;
+        };
+        self.faults = Some(draws);
+        for i in 0..self.live.len() {
+            let slot = self.live[i];
+            self.draw_faults(slot);
+            self.schedule_failure(slot, events);
+        }
+        self
+    }
+
     /// A cluster of `initial` ready containers at time 0 (`initial` within the bounds).
     pub fn new(spec: &ClusterSpec, balancer_rng: SimRng, initial: u32) -> Self {
         let mut cluster = Cluster {
@@ -253,6 +315,7 @@ impl Cluster {
             timeout: spec.queue_timeout.map(|d| d.0),
             startup: spec.startup.0,
             startup_draw: None,
+            faults: None,
             shutdown: spec.shutdown.0,
             min_replicas: spec.min_replicas,
             max_replicas: spec.max_replicas,
@@ -285,7 +348,7 @@ impl Cluster {
         };
         let mut none = EventQueue::<ClusterEvent>::new();
         for _ in 0..initial {
-            let id = cluster.new_container(State::Ready);
+            let id = cluster.new_container(State::Ready, true);
             cluster.make_ready(id, &mut none, &mut NoDrops);
         }
         debug_assert!(none.is_empty());
@@ -348,6 +411,8 @@ impl Cluster {
                 State::Starting => ContainerState::Starting,
                 State::Ready => ContainerState::Ready,
                 State::Draining => ContainerState::Draining,
+                // Gone for the control plane; kept only until its lost departures pass.
+                State::Failed => continue,
                 State::Stopped => unreachable!("stopped containers are not live"),
             };
             views.push(ContainerView {
@@ -393,7 +458,9 @@ impl Cluster {
     ) {
         self.advance(now);
         match ev {
-            ClusterEvent::Departure { container, .. } => self.depart(container, events, log),
+            ClusterEvent::Departure {
+                container, arrival, ..
+            } => self.depart(container, arrival, events, log),
             ClusterEvent::ContainerReady { container, id } => {
                 let con = &self.containers[container as usize];
                 if con.id == id && con.state == State::Starting {
@@ -402,7 +469,26 @@ impl Cluster {
             }
             ClusterEvent::ContainerStop { container } => self.stop(container),
             ClusterEvent::QueueTimeout { queue } => self.expire(queue, events, log),
+            ClusterEvent::ContainerFail { container, id } => {
+                self.fail(container, id, events, log);
+            }
+            ClusterEvent::ReplacementStart { container, id } => {
+                let con = &mut self.containers[container as usize];
+                if con.id == id && con.state == State::Starting && !con.billed {
+                    con.billed = true;
+                    self.billed += 1;
+                    let startup = con.startup;
+                    self.begin_startup(container, startup, events, log);
+                }
+            }
         }
+    }
+
+    /// Whether a departure from `container` completes its request: not when the container
+    /// failed with the request in service (the request was counted as failed then).
+    #[inline]
+    pub fn completes(&self, container: u32) -> bool {
+        self.containers[container as usize].state != State::Failed
     }
 
     // ---- requests ----
@@ -551,6 +637,9 @@ impl Cluster {
             con.arrivals += 1;
         }
         con.busy += 1;
+        if self.faults.is_some() {
+            con.in_service.push(req.arrival);
+        }
         self.busy += 1;
         events.push(
             SimTime(now.saturating_add(req.service)),
@@ -567,11 +656,26 @@ impl Cluster {
     fn depart<E: From<ClusterEvent>>(
         &mut self,
         c: u32,
+        arrival: u64,
         events: &mut EventQueue<E>,
         log: &mut impl RequestLog,
     ) {
         let now = self.now;
         let con = &mut self.containers[c as usize];
+        if con.state == State::Failed {
+            // A request lost with its container: counted as failed already.
+            con.orphans -= 1;
+            if con.orphans == 0 {
+                con.state = State::Stopped;
+                self.stopped_in_live += 1;
+            }
+            return;
+        }
+        if self.faults.is_some()
+            && let Some(i) = con.in_service.iter().position(|&a| a == arrival)
+        {
+            con.in_service.swap_remove(i);
+        }
         con.advance(now);
         con.busy -= 1;
         con.completions += 1;
@@ -716,23 +820,9 @@ impl Cluster {
         );
         if n > current {
             for _ in 0..n - current {
-                let id = self.new_container(State::Starting);
-                let startup = match &mut self.startup_draw {
-                    Some((sampler, rng)) => sampler.sample(rng).0,
-                    None => self.startup,
-                };
-                if startup == 0 {
-                    self.make_ready(id, events, log);
-                } else {
-                    events.push(
-                        SimTime(self.now.saturating_add(startup)),
-                        ClusterEvent::ContainerReady {
-                            container: id,
-                            id: self.containers[id as usize].id,
-                        }
-                        .into(),
-                    );
-                }
+                let id = self.new_container(State::Starting, true);
+                let startup = self.draw_startup();
+                self.begin_startup(id, startup, events, log);
             }
         } else if n < current {
             let mut remove = current - n;
@@ -769,13 +859,150 @@ impl Cluster {
 
     // ---- containers ----
 
-    /// A new container in a free slot; returns the slot.
-    fn new_container(&mut self, state: State) -> u32 {
+    /// The next start-up time.
+    fn draw_startup(&mut self) -> u64 {
+        match &mut self.startup_draw {
+            Some((sampler, rng)) => sampler.sample(rng).0,
+            None => self.startup,
+        }
+    }
+
+    /// Starting container `id` starts its start-up of `startup` ns now.
+    fn begin_startup<E: From<ClusterEvent>>(
+        &mut self,
+        id: u32,
+        startup: u64,
+        events: &mut EventQueue<E>,
+        log: &mut impl RequestLog,
+    ) {
+        if startup == 0 {
+            self.make_ready(id, events, log);
+        } else {
+            events.push(
+                SimTime(self.now.saturating_add(startup)),
+                ClusterEvent::ContainerReady {
+                    container: id,
+                    id: self.containers[id as usize].id,
+                }
+                .into(),
+            );
+        }
+    }
+
+    /// Container `slot` draws its time to failure and restart delay (with `[faults]`).
+    fn draw_faults(&mut self, slot: u32) {
+        if let Some(f) = &mut self.faults {
+            let (ttf, restart) = f.draw();
+            let con = &mut self.containers[slot as usize];
+            con.ttf = ttf;
+            con.restart = restart;
+        }
+    }
+
+    /// Schedules the failure of container `slot`, ready now (with `[faults]`).
+    fn schedule_failure<E: From<ClusterEvent>>(&mut self, slot: u32, events: &mut EventQueue<E>) {
+        if self.faults.is_some() {
+            let con = &self.containers[slot as usize];
+            events.push(
+                SimTime(self.now.saturating_add(con.ttf)),
+                ClusterEvent::ContainerFail {
+                    container: slot,
+                    id: con.id,
+                }
+                .into(),
+            );
+        }
+    }
+
+    /// Container `c` (creation id `id`) fails now, if it is still the one scheduled to: a
+    /// ready one, or a draining one still holding requests. Its requests are lost; a ready
+    /// one is replaced after its restart delay.
+    fn fail<E: From<ClusterEvent>>(
+        &mut self,
+        c: u32,
+        id: u32,
+        events: &mut EventQueue<E>,
+        log: &mut impl RequestLog,
+    ) {
+        let now = self.now;
+        let concurrency = self.concurrency;
+        let con = &mut self.containers[c as usize];
+        let was_ready = match con.state {
+            _ if con.id != id => return,
+            State::Ready => true,
+            State::Draining if !con.stop_scheduled => false,
+            // Shutting down with nothing left, or gone already.
+            _ => return,
+        };
+        con.advance(now);
+        let queued = std::mem::take(&mut con.local_queue);
+        let in_service = std::mem::take(&mut con.in_service);
+        let busy = con.busy;
+        let pos = con.ready_pos;
+        let restart = con.restart;
+        con.busy = 0;
+        con.orphans = busy;
+        con.billed = false;
+        con.timer_pending = false;
+        con.state = if busy > 0 {
+            State::Failed
+        } else {
+            State::Stopped
+        };
+        self.busy -= busy;
+        self.waiting -= queued.len() as u32;
+        self.billed -= 1;
+        self.serving_slots -= u64::from(concurrency);
+        if was_ready {
+            self.ready -= 1;
+            if let Some(tree) = &mut self.least {
+                tree.remove(pos);
+            }
+            if self.shared {
+                self.free_count -= u64::from(concurrency - busy);
+            }
+            self.ready_list.retain(|&x| x != c);
+        } else {
+            self.draining -= 1;
+        }
+        if busy == 0 {
+            self.stopped_in_live += 1;
+        }
+        for a in in_service {
+            log.failed(a);
+        }
+        for r in queued {
+            log.failed(r.arrival);
+        }
+        if was_ready {
+            // The controller replaces it: asked for now, starting after the restart delay.
+            let slot = self.new_container(State::Starting, restart == 0);
+            let startup = self.draw_startup();
+            self.containers[slot as usize].startup = startup;
+            if restart == 0 {
+                self.begin_startup(slot, startup, events, log);
+            } else {
+                events.push(
+                    SimTime(now.saturating_add(restart)),
+                    ClusterEvent::ReplacementStart {
+                        container: slot,
+                        id: self.containers[slot as usize].id,
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+
+    /// A new container in a free slot, billed from now or (`billed` false) once its restart
+    /// delay has passed; returns the slot.
+    fn new_container(&mut self, state: State, billed: bool) -> u32 {
         let id = self.next_id;
         self.next_id = id
             .checked_add(1)
             .expect("fewer than 2^32 containers in a run");
-        let con = Container::new(self.now, state, id);
+        let mut con = Container::new(self.now, state, id);
+        con.billed = billed;
         let slot = match self.free_list.pop() {
             Some(slot) => {
                 self.containers[slot as usize] = con;
@@ -787,10 +1014,13 @@ impl Cluster {
             }
         };
         self.live.push(slot);
-        self.billed += 1;
+        if billed {
+            self.billed += 1;
+        }
         if state == State::Starting {
             self.starting += 1;
         }
+        self.draw_faults(slot);
         slot
     }
 
@@ -836,6 +1066,7 @@ impl Cluster {
         self.ready += 1;
         self.serving_slots += u64::from(self.concurrency);
         self.ready_list.push(id);
+        self.schedule_failure(id, events);
         if let Some(tree) = &mut self.least {
             let containers = &mut self.containers;
             let load = containers[id as usize].load() as u64;
@@ -917,14 +1148,17 @@ impl Cluster {
                 self.draining -= 1;
                 self.serving_slots -= u64::from(self.concurrency);
             }
-            State::Ready | State::Stopped => {
+            State::Ready | State::Failed | State::Stopped => {
                 unreachable!("only starting or draining containers stop")
             }
         }
         con.state = State::Stopped;
         // Release its buffers; the slot is reused once swept out of `live`.
         con.local_queue = VecDeque::new();
-        self.billed -= 1;
+        if con.billed {
+            con.billed = false;
+            self.billed -= 1;
+        }
         self.stopped_in_live += 1;
         if self.stopped_in_live > 32 && self.stopped_in_live * 2 > self.live.len() {
             self.sweep_live();
@@ -939,6 +1173,9 @@ impl RequestLog for NoDrops {
     fn dropped(&mut self, _: u64) {
         unreachable!("the initial cluster holds no request")
     }
+    fn failed(&mut self, _: u64) {
+        unreachable!("the initial cluster holds no request")
+    }
 }
 
 #[cfg(test)]
@@ -949,6 +1186,9 @@ mod tests {
     struct Drops(u64);
     impl RequestLog for Drops {
         fn dropped(&mut self, _: u64) {
+            self.0 += 1;
+        }
+        fn failed(&mut self, _: u64) {
             self.0 += 1;
         }
     }
@@ -965,6 +1205,7 @@ mod tests {
             initial_replicas: None,
             queue_timeout: None,
             queue_capacity: 10,
+            faults: None,
         }
     }
 
@@ -1000,6 +1241,52 @@ mod tests {
         let a = delays(&[(0, 3), (1_000_000_000, 6)]);
         let b = delays(&[(0, 6)]);
         assert_eq!(a, b);
+        assert!(a.windows(2).any(|w| w[0] != w[1]), "draws vary: {a:?}");
+    }
+
+    /// Common random numbers for `[faults]`: the k-th container created in a replication
+    /// (the initial ones first) draws the same time to failure whatever the policy (here: 2
+    /// initial containers, then 1 more and 3 more a second later, or 4 at once), and fails
+    /// that long after it becomes ready.
+    #[test]
+    fn the_kth_container_gets_the_same_time_to_failure() {
+        let mut sp = spec(Balancer::SharedQueue);
+        sp.faults = Some(crate::cluster::faults::FaultSpec {
+            time_to_failure: crate::cluster::startup::StartupDist::Exponential {
+                mean: SimDuration::from_secs(100),
+            },
+            restart_delay: crate::cluster::startup::StartupDist::Constant(SimDuration::ZERO),
+        });
+        let ttfs = |steps: &[(u64, u32)]| {
+            let mut events = EventQueue::<ClusterEvent>::new();
+            let mut c = Cluster::new(&sp, crate::rng::stream(3, 1, crate::rng::BALANCER), 2)
+                .with_faults(
+                    &sp,
+                    crate::rng::stream(3, 1, crate::rng::FAULTS),
+                    &mut events,
+                );
+            let mut log = Drops(0);
+            let mut ready_at = vec![0u64; 2];
+            for &(at, n) in steps {
+                let before = ready_at.len() as u32;
+                c.scale_to(at, n, &mut events, &mut log);
+                ready_at.extend((before..n).map(|_| at));
+            }
+            let mut out = vec![0u64; ready_at.len()];
+            while let Some((t, ev)) = events.pop() {
+                if let ClusterEvent::ContainerFail { id, .. } = ev
+                    && (id as usize) < out.len()
+                    && out[id as usize] == 0
+                {
+                    out[id as usize] = t.0 - ready_at[id as usize];
+                }
+            }
+            out
+        };
+        let a = ttfs(&[(0, 3), (1_000_000_000, 6)]);
+        let b = ttfs(&[(0, 6)]);
+        assert_eq!(a, b);
+        assert!(a.iter().all(|&x| x > 0));
         assert!(a.windows(2).any(|w| w[0] != w[1]), "draws vary: {a:?}");
     }
 

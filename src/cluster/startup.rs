@@ -1,5 +1,7 @@
 //! Container start-up time as a distribution: `cluster.startup` is a duration (constant) or a
-//! table (`constant`, `uniform`, `lognormal` by mean and cv, `empirical` from observed times).
+//! table (`constant`, `uniform`, `exponential` or `lognormal` by mean (and cv), `empirical`
+//! from observed times). The same distributions give the time to failure and the restart
+//! delay of `[faults]` ([`super::faults`]).
 //!
 //! Draws come from the replication's `startup` random stream, one per container started, in
 //! the order containers are started: the k-th container started in a replication gets the
@@ -9,7 +11,7 @@
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 use rand::RngExt;
-use rand_distr::{Distribution, LogNormal};
+use rand_distr::{Distribution, Exp, LogNormal};
 
 /// How long a container takes from the start decision until it takes requests.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +21,10 @@ pub enum StartupDist {
     Uniform {
         min: SimDuration,
         max: SimDuration,
+    },
+    /// Exponential with this mean (memoryless: a constant failure rate).
+    Exponential {
+        mean: SimDuration,
     },
     /// Lognormal with this mean and coefficient of variation.
     Lognormal {
@@ -36,6 +42,7 @@ impl StartupDist {
         match self {
             StartupDist::Constant(d) => *d,
             StartupDist::Uniform { min, max } => SimDuration((min.0 + max.0) / 2),
+            StartupDist::Exponential { mean } => *mean,
             StartupDist::Lognormal { mean, .. } => *mean,
             StartupDist::Empirical(v) => {
                 let sum: u128 = v.iter().map(|d| u128::from(d.0)).sum();
@@ -60,6 +67,9 @@ impl StartupDist {
                     max.as_secs_f64()
                 )
             }
+            StartupDist::Exponential { mean } => {
+                format!("exponential(mean {} s)", mean.as_secs_f64())
+            }
             StartupDist::Lognormal { mean, cv } => {
                 format!("lognormal(mean {} s, cv {cv})", mean.as_secs_f64())
             }
@@ -73,6 +83,7 @@ impl StartupDist {
 pub enum StartupSampler {
     Constant(u64),
     Uniform { min_ns: u64, width_ns: u64 },
+    Exponential(Exp<f64>),
     Lognormal(LogNormal<f64>),
     Empirical(Vec<u64>),
 }
@@ -86,6 +97,9 @@ impl StartupSampler {
                 min_ns: min.0,
                 width_ns: max.0 - min.0,
             },
+            StartupDist::Exponential { mean } => StartupSampler::Exponential(
+                Exp::new(1.0 / mean.0 as f64).map_err(|e| format!("{e}"))?,
+            ),
             StartupDist::Lognormal { mean, cv } => {
                 // A lognormal with mean m and cv c has σ² = ln(1 + c²), μ = ln m − σ²/2
                 // (means in nanoseconds).
@@ -107,22 +121,27 @@ impl StartupSampler {
                 let u: f64 = rng.random();
                 min_ns + (u * *width_ns as f64) as u64
             }
-            StartupSampler::Lognormal(d) => {
-                let x = d.sample(rng);
-                if x.is_finite() && x < u64::MAX as f64 {
-                    x.round() as u64
-                } else {
-                    u64::MAX / 4
-                }
-            }
+            StartupSampler::Exponential(d) => to_ns(d.sample(rng)),
+            StartupSampler::Lognormal(d) => to_ns(d.sample(rng)),
             StartupSampler::Empirical(v) => v[rng.random_range(0..v.len())],
         })
     }
 }
 
-/// Observed start-up times from a CSV: one number of seconds per line, or the column named
-/// `startup_s` (or the first column) of a file with a header. Errors name the line.
-pub fn read_empirical(text: &str) -> Result<Vec<SimDuration>, String> {
+/// A drawn number of nanoseconds, rounded; a draw beyond the clock's range is a quarter of
+/// it (about 146 years: never reached by a run).
+fn to_ns(x: f64) -> u64 {
+    if x.is_finite() && x < u64::MAX as f64 {
+        x.round() as u64
+    } else {
+        u64::MAX / 4
+    }
+}
+
+/// Observed times from a CSV: one number of seconds per line, or the column named `column`
+/// (`startup_s` for start-up times; else the first column) of a file with a header. Errors
+/// name the line.
+pub fn read_empirical(text: &str, column_name: &str) -> Result<Vec<SimDuration>, String> {
     let mut out = Vec::new();
     let mut column = 0usize;
     for (i, line) in text.lines().enumerate() {
@@ -132,7 +151,7 @@ pub fn read_empirical(text: &str) -> Result<Vec<SimDuration>, String> {
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if out.is_empty() && i == first_data_line(text) && fields[0].parse::<f64>().is_err() {
-            column = fields.iter().position(|f| *f == "startup_s").unwrap_or(0);
+            column = fields.iter().position(|f| *f == column_name).unwrap_or(0);
             continue;
         }
         let Some(field) = fields.get(column) else {
@@ -142,14 +161,14 @@ pub fn read_empirical(text: &str) -> Result<Vec<SimDuration>, String> {
             Ok(v) if v.is_finite() && v >= 0.0 => out.push(SimDuration::from_secs_f64(v)),
             _ => {
                 return Err(format!(
-                    "line {}: expected a start-up time in seconds (a number from 0 up), found \"{field}\"",
+                    "line {}: expected a time in seconds (a number from 0 up), found \"{field}\"",
                     i + 1
                 ));
             }
         }
     }
     if out.is_empty() {
-        return Err("expected at least one start-up time, found none".to_string());
+        return Err("expected at least one time, found none".to_string());
     }
     Ok(out)
 }
@@ -192,6 +211,8 @@ mod tests {
                 30.0,
                 40.0 / 12f64.sqrt(),
             ),
+            // Exponential: sd = mean.
+            (StartupDist::Exponential { mean: s(30) }, 30.0, 30.0),
             // Lognormal: the mean and cv as given.
             (
                 StartupDist::Lognormal {
@@ -227,20 +248,20 @@ mod tests {
 
     #[test]
     fn empirical_csv() {
-        let v = read_empirical("startup_s\n1.5\n# comment\n\n3\n").unwrap();
+        let v = read_empirical("startup_s\n1.5\n# comment\n\n3\n", "startup_s").unwrap();
         assert_eq!(
             v,
             vec![SimDuration::from_secs_f64(1.5), SimDuration::from_secs(3)]
         );
-        let v = read_empirical("image,startup_s\na,2\nb,4\n").unwrap();
+        let v = read_empirical("image,startup_s\na,2\nb,4\n", "startup_s").unwrap();
         assert_eq!(
             v,
             vec![SimDuration::from_secs(2), SimDuration::from_secs(4)]
         );
-        assert_eq!(read_empirical("2.5\n7\n").unwrap().len(), 2);
-        let e = read_empirical("startup_s\n1\nfast\n").unwrap_err();
+        assert_eq!(read_empirical("2.5\n7\n", "startup_s").unwrap().len(), 2);
+        let e = read_empirical("startup_s\n1\nfast\n", "startup_s").unwrap_err();
         assert!(e.starts_with("line 3:"), "{e}");
-        assert!(read_empirical("startup_s\n").is_err());
-        assert!(read_empirical("1\n-2\n").is_err());
+        assert!(read_empirical("startup_s\n", "startup_s").is_err());
+        assert!(read_empirical("1\n-2\n", "startup_s").is_err());
     }
 }

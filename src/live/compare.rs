@@ -5,8 +5,9 @@
 //! - The simulated side runs the scenario (replication 0, the replayed arrivals and service
 //!   times) with the plan as its only policy ([`PlanFollower`]): containers ready exactly at
 //!   the plan's times (start-up 0, as the executor starts containers ahead of their step), no
-//!   replica bounds but the plan's, and no shutdown delay (billing stops when a drained
-//!   container stops, as a live container is removed then).
+//!   replica bounds but the plan's, no shutdown delay (billing stops when a drained
+//!   container stops, as a live container is removed then), and no `[faults]` (live mode
+//!   injects no failures).
 //! - `live-timeline.csv` has the columns of `timeline.csv`, measured (policy `live`,
 //!   replication 0). Replica counts at an interval's end come from the executor's record, just
 //!   after it acted on the changes due at that time (as the simulation counts them);
@@ -104,7 +105,10 @@ impl Autoscaler for PlanFollower {
 pub fn sim_scenario(sc: &Scenario, plan: &Plan) -> Scenario {
     let mut s = sc.clone();
     s.cluster.startup = SimDuration::ZERO;
+    s.cluster.startup_dist = crate::cluster::startup::StartupDist::Constant(SimDuration::ZERO);
     s.cluster.shutdown = SimDuration::ZERO;
+    // Live mode injects no container failures, so neither does its simulated twin.
+    s.cluster.faults = None;
     s.cluster.min_replicas = 0;
     s.cluster.max_replicas = plan.max_replicas().max(1);
     s.cluster.initial_replicas = Some(plan.replicas_at(SimTime::ZERO));
@@ -227,6 +231,8 @@ pub fn live_timeline(
                 cost: sc.cost.objective(billed, m.slo_violations),
                 replica_seconds: billed,
                 slo_violations: m.slo_violations,
+                // Live mode injects no container failures.
+                failed: 0,
             }
         })
         .collect()

@@ -9,7 +9,7 @@ use crate::experiment::{AGGREGATED, Experiment};
 use crate::metrics::{RunSummary, TimelineRow};
 
 /// The `summary.csv` columns, in order.
-pub const SUMMARY_COLUMNS: [&str; 20] = [
+pub const SUMMARY_COLUMNS: [&str; 21] = [
     "scenario",
     "policy",
     "replication",
@@ -30,10 +30,11 @@ pub const SUMMARY_COLUMNS: [&str; 20] = [
     "objective",
     "scale_ups",
     "scale_downs",
+    "failed",
 ];
 
 /// The `timeline.csv` columns, in order.
-pub const TIMELINE_COLUMNS: [&str; 18] = [
+pub const TIMELINE_COLUMNS: [&str; 19] = [
     "policy",
     "replication",
     "time_s",
@@ -52,6 +53,7 @@ pub const TIMELINE_COLUMNS: [&str; 18] = [
     "slo_violations",
     "p50_latency_s",
     "p99_latency_s",
+    "failed",
 ];
 
 /// A number as a CSV field: shortest round-trip form, empty when NaN.
@@ -92,6 +94,7 @@ pub fn summary_fields(s: &RunSummary) -> Vec<String> {
         num(s.objective),
         s.scale_ups.to_string(),
         s.scale_downs.to_string(),
+        s.failed.to_string(),
     ]
 }
 
@@ -140,6 +143,8 @@ pub fn policies_header() -> Vec<String> {
         "regret",
         "regret_ci95",
         "policy_type",
+        "failed",
+        "failed_ci95",
     ] {
         h.push(c.into());
     }
@@ -169,6 +174,8 @@ pub fn policies_csv(exp: &Experiment) -> Vec<u8> {
         row.push(num(p.regret.0));
         row.push(num(p.regret.1));
         row.push(p.policy_type.clone());
+        row.push(num(p.failed.0));
+        row.push(num(p.failed.1));
         row.extend(exp.labels(p.point).iter().cloned());
         w.write_record(&row).expect("in memory");
     }
@@ -194,6 +201,7 @@ pub fn timeline_fields(t: &TimelineRow) -> Vec<String> {
         t.slo_violations.to_string(),
         num(t.p50_latency_s),
         num(t.p99_latency_s),
+        t.failed.to_string(),
     ]
 }
 

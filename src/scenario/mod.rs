@@ -110,6 +110,7 @@ struct RawScenario {
     sweep: Option<Spanned<toml::Table>>,
     #[serde(default)]
     limits: limits::RawLimits,
+    faults: Option<Spanned<RawFaults>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,7 +357,8 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
 
     let workload = validate_workload(src, raw.workload.get_ref())?;
     let service = validate_service(src, &raw.service)?;
-    let cluster = validate_cluster(src, &raw.cluster)?;
+    let mut cluster = validate_cluster(src, &raw.cluster)?;
+    cluster.faults = validate_faults(src, &raw.faults)?;
     let cost = validate_cost(src, &raw.cost)?;
     let limits = limits::validate(src, &raw.limits)?;
 
@@ -989,10 +991,11 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
     Ok(spec)
 }
 
-/// A `startup` table as written.
+/// A distribution table as written (`cluster.startup`, `faults.time_to_failure`,
+/// `faults.restart_delay`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStartup {
+struct RawDurationDist {
     distribution: String,
     value: Option<Dur>,
     min: Option<Dur>,
@@ -1002,31 +1005,44 @@ struct RawStartup {
     path: Option<String>,
 }
 
-const STARTUP_DISTRIBUTIONS: &str = "\"constant\", \"uniform\", \"lognormal\" or \"empirical\"";
+const DURATION_DISTRIBUTIONS: &str =
+    "\"constant\", \"uniform\", \"exponential\", \"lognormal\" or \"empirical\"";
 
 /// `cluster.startup`: a duration, or a table naming a distribution.
 fn validate_startup(
     src: &Source,
     v: &Option<Spanned<toml::Value>>,
 ) -> Result<crate::cluster::startup::StartupDist, InputError> {
+    use crate::cluster::startup::StartupDist;
+    match v {
+        None => Ok(StartupDist::Constant(SimDuration::ZERO)),
+        Some(v) => validate_duration_dist(src, v, "cluster.startup", "start-up", "startup_s"),
+    }
+}
+
+/// A duration (constant) or a table naming a distribution of durations, at `key`; `what`
+/// names the time in messages ("start-up"), `column` the column of an empirical CSV.
+fn validate_duration_dist(
+    src: &Source,
+    v: &Spanned<toml::Value>,
+    key: &str,
+    what: &str,
+    column: &str,
+) -> Result<crate::cluster::startup::StartupDist, InputError> {
     use crate::cluster::startup::{StartupDist, StartupSampler, read_empirical};
-    let Some(v) = v else {
-        return Ok(StartupDist::Constant(SimDuration::ZERO));
-    };
-    let key = "cluster.startup";
     let span = v.span();
     let err = |msg: String| src.error(span.clone(), key, msg);
     let dist = match v.get_ref() {
         toml::Value::Table(_) => {
-            let raw = RawStartup::deserialize(v.get_ref().clone()).map_err(|e| {
+            let raw = RawDurationDist::deserialize(v.get_ref().clone()).map_err(|e| {
                 err(format!(
-                    "{}; a startup table takes `distribution` (constant, uniform, lognormal or empirical) with `value`, `min` and `max`, `mean` and `cv`, or `path`",
+                    "{}; a {what} table takes `distribution` (constant, uniform, exponential, lognormal or empirical) with `value`, `min` and `max`, `mean` (and `cv`), or `path`",
                     e.to_string().trim_end()
                 ))
             })?;
             let need = |d: Option<Dur>, name: &str| {
                 d.map(|d| d.0)
-                    .ok_or_else(|| err(format!("a {} start-up takes `{name}`", raw.distribution)))
+                    .ok_or_else(|| err(format!("a {} {what} takes `{name}`", raw.distribution)))
             };
             match raw.distribution.as_str() {
                 "constant" => StartupDist::Constant(need(raw.value, "value")?),
@@ -1041,11 +1057,19 @@ fn validate_startup(
                     }
                     StartupDist::Uniform { min, max }
                 }
+                "exponential" => {
+                    let mean = need(raw.mean, "mean")?;
+                    if mean.is_zero() {
+                        return Err(err("expected a mean above 0, found 0 s".to_string()));
+                    }
+                    StartupDist::Exponential { mean }
+                }
                 "lognormal" => {
                     let mean = need(raw.mean, "mean")?;
-                    let cv = raw.cv.map(|c| c.0).ok_or_else(|| {
-                        err("a lognormal start-up takes `mean` and `cv`".to_string())
-                    })?;
+                    let cv = raw
+                        .cv
+                        .map(|c| c.0)
+                        .ok_or_else(|| err(format!("a lognormal {what} takes `mean` and `cv`")))?;
                     if mean.is_zero()
                         || !(crate::cluster::service::MIN_CV..=crate::cluster::service::MAX_CV)
                             .contains(&cv)
@@ -1061,28 +1085,31 @@ fn validate_startup(
                 }
                 "empirical" => {
                     let Some(path) = &raw.path else {
-                        return Err(err(
-                            "an empirical start-up takes `path`, a CSV of observed start-up times in seconds".to_string(),
-                        ));
+                        return Err(err(format!(
+                            "an empirical {what} takes `path`, a CSV of observed {what} times in seconds"
+                        )));
                     };
                     let base = src.path.parent().unwrap_or(Path::new(""));
                     let resolved = base.join(path);
                     let bytes = std::fs::read(&resolved).map_err(|e| {
                         err(format!(
-                            "cannot open the start-up times file {}: {e}; a path in a scenario is relative to the scenario's own folder",
+                            "cannot open the {what} times file {}: {e}; a path in a scenario is relative to the scenario's own folder",
                             resolved.display()
                         ))
                     })?;
-                    let text =
-                        crate::sniff::text(&resolved, bytes, "a CSV of start-up times in seconds")?;
-                    let times = read_empirical(&text)
+                    let text = crate::sniff::text(
+                        &resolved,
+                        bytes,
+                        &format!("a CSV of {what} times in seconds"),
+                    )?;
+                    let times = read_empirical(&text, column)
                         .map_err(|m| err(format!("{}: {m}", resolved.display())))?;
                     StartupDist::Empirical(times)
                 }
                 other => {
                     return Err(err(format!(
-                        "unknown start-up distribution \"{other}\": {}expected {STARTUP_DISTRIBUTIONS}",
-                        suggest::hint_value(other, &suggest::quoted(STARTUP_DISTRIBUTIONS))
+                        "unknown {what} distribution \"{other}\": {}expected {DURATION_DISTRIBUTIONS}",
+                        suggest::hint_value(other, &suggest::quoted(DURATION_DISTRIBUTIONS))
                     )));
                 }
             }
@@ -1099,6 +1126,63 @@ fn validate_startup(
     };
     StartupSampler::try_new(&dist).map_err(err)?;
     Ok(dist)
+}
+
+/// The `[faults]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaults {
+    time_to_failure: Option<Spanned<toml::Value>>,
+    restart_delay: Option<Spanned<toml::Value>>,
+}
+
+/// `[faults]`: `time_to_failure` (required; a mean of at least [`source::MIN_PERIOD`]) and
+/// `restart_delay` (default [`crate::cluster::faults::DEFAULT_RESTART_DELAY`]).
+fn validate_faults(
+    src: &Source,
+    raw: &Option<Spanned<RawFaults>>,
+) -> Result<Option<crate::cluster::faults::FaultSpec>, InputError> {
+    use crate::cluster::faults::{DEFAULT_RESTART_DELAY, FaultSpec};
+    use crate::cluster::startup::StartupDist;
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let f = raw.get_ref();
+    let Some(ttf) = &f.time_to_failure else {
+        return Err(src.error(
+            raw.span(),
+            "faults.time_to_failure",
+            "a [faults] table takes `time_to_failure`, the time from a container's readiness to its failure: a duration or a distribution such as { distribution = \"exponential\", mean = \"2h\" }",
+        ));
+    };
+    let key = "faults.time_to_failure";
+    let time_to_failure =
+        validate_duration_dist(src, ttf, key, "time to failure", "time_to_failure_s")?;
+    if time_to_failure.mean() < source::MIN_PERIOD {
+        return Err(src.error(
+            ttf.span(),
+            key,
+            format!(
+                "expected a mean time to failure of at least {} s (the shortest period, see docs/limits.md), found {} s",
+                source::MIN_PERIOD.as_secs_f64(),
+                time_to_failure.mean().as_secs_f64()
+            ),
+        ));
+    }
+    let restart_delay = match &f.restart_delay {
+        Some(v) => validate_duration_dist(
+            src,
+            v,
+            "faults.restart_delay",
+            "restart delay",
+            "restart_delay_s",
+        )?,
+        None => StartupDist::Constant(DEFAULT_RESTART_DELAY),
+    };
+    Ok(Some(FaultSpec {
+        time_to_failure,
+        restart_delay,
+    }))
 }
 
 fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputError> {
@@ -1188,6 +1272,7 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
             Some(v) => *v.get_ref(),
             None => crate::cluster::DEFAULT_QUEUE_CAPACITY,
         },
+        faults: None,
     })
 }
 

@@ -10,7 +10,8 @@
 //!
 //! Guarantees: sums are exact integers (counts, nanoseconds) until a row or the summary is
 //! made; a request counts in the summary when it arrived after the warm-up, and in the
-//! timeline interval in which its outcome (completion or drop) happened.
+//! timeline interval in which its outcome (completion, drop or failure) happened. A failed
+//! request (lost with its container, `[faults]`) violates the SLO like a dropped one.
 
 use crate::autoscaler::Totals;
 use crate::cluster::model::{Areas, Cluster, RequestLog};
@@ -24,6 +25,7 @@ struct IntervalCounters {
     arrivals: u64,
     completed: u64,
     dropped: u64,
+    failed: u64,
     violations: u64,
     /// Containers started and stopped by the policy (for `start_cost` and `stop_cost`).
     starts: u64,
@@ -159,6 +161,7 @@ impl Accounting {
             arrivals: self.interval.arrivals,
             completed: self.interval.completed,
             dropped: self.interval.dropped,
+            failed: self.interval.failed,
             ready_replicas: cluster.ready(),
             starting_replicas: cluster.starting(),
             desired_replicas: cluster.desired(),
@@ -202,6 +205,7 @@ impl Accounting {
             requests: s.requests,
             completed: s.completed,
             dropped: s.dropped,
+            failed: s.failed,
             mean_wait_s: s.mean_wait_s(),
             p_wait: s.p_wait(),
             mean_latency_s: s.mean_latency_s(),
@@ -220,14 +224,31 @@ impl Accounting {
     }
 }
 
+impl Accounting {
+    /// A request that arrived at `arrival` leaves unserved now (dropped or failed): a
+    /// violation. Returns whether it counts in the summary (it arrived after the warm-up).
+    #[inline]
+    fn unserved(&mut self, arrival: u64) -> bool {
+        self.totals_drops += 1;
+        self.interval.violations += 1;
+        arrival >= self.warmup
+    }
+}
+
 impl RequestLog for Accounting {
     #[inline]
     fn dropped(&mut self, arrival: u64) {
-        self.totals_drops += 1;
         self.interval.dropped += 1;
-        self.interval.violations += 1;
-        if arrival >= self.warmup {
+        if self.unserved(arrival) {
             self.stats.dropped += 1;
+        }
+    }
+
+    #[inline]
+    fn failed(&mut self, arrival: u64) {
+        self.interval.failed += 1;
+        if self.unserved(arrival) {
+            self.stats.failed += 1;
         }
     }
 }

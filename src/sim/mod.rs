@@ -208,6 +208,18 @@ impl<'a> Sim<'a> {
         source: Box<dyn ArrivalSource>,
         initial: u32,
     ) -> Self {
+        let mut events = EventQueue::with_capacity(1024);
+        let cluster = Cluster::new(
+            &sc.cluster,
+            rng::stream(sc.seed, replication, rng::BALANCER),
+            initial,
+        )
+        .with_startup_stream(&sc.cluster, rng::stream(sc.seed, replication, rng::STARTUP))
+        .with_faults(
+            &sc.cluster,
+            rng::stream(sc.seed, replication, rng::FAULTS),
+            &mut events,
+        );
         let mut sim = Sim {
             sc,
             progress: None,
@@ -215,13 +227,8 @@ impl<'a> Sim<'a> {
             source,
             service: ServiceSampler::new(&sc.service),
             service_rng: rng::stream(sc.seed, replication, rng::SERVICE),
-            events: EventQueue::with_capacity(1024),
-            cluster: Cluster::new(
-                &sc.cluster,
-                rng::stream(sc.seed, replication, rng::BALANCER),
-                initial,
-            )
-            .with_startup_stream(&sc.cluster, rng::stream(sc.seed, replication, rng::STARTUP)),
+            events,
+            cluster,
             acct: Accounting::new(sc),
             now: 0,
             end: sc.duration.0,
@@ -322,7 +329,13 @@ impl<'a> Sim<'a> {
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Cluster(ev) => {
-                if let ClusterEvent::Departure { arrival, wait, .. } = ev {
+                if let ClusterEvent::Departure {
+                    container,
+                    arrival,
+                    wait,
+                } = ev
+                    && self.cluster.completes(container)
+                {
                     self.acct.completed(self.now, arrival, wait);
                 }
                 self.cluster
@@ -550,6 +563,53 @@ violation_penalty = 0.5
         assert!(close(s.mean_latency_s, (2.0 + 2.0 + 2.5) / 3.0));
         let t = &r.timeline[0];
         assert_eq!((t.ready_replicas, t.desired_replicas), (1, 1));
+    }
+
+    /// `[faults]` by hand: one container (deterministic 1 s service) that fails 3 s after it
+    /// becomes ready, replaced after a 1 s restart delay and a 0.5 s start-up. Container 0
+    /// serves 0–3 s; replacement 1 is asked for at 3 s, billed from 4 s, ready at 4.5 s and
+    /// fails at 7.5 s; replacement 2 is billed from 8.5 s and ready at 9 s. Requests: 0.0
+    /// (completes at 1), 2.5 (in service at 3: failed), 3.2 (waits for the replacement:
+    /// served 4.5–5.5, latency 2.3 s > 2 s), 7.0 (in service at 7.5: failed), 7.2 and 7.6.
+    /// With a shared queue, 7.2 and 7.6 wait in it and are not lost (7.2 is served from 9 s
+    /// and is still in service at the end); with round robin, 7.2 waits in the failing
+    /// container's own queue and is lost with it, 7.6 waits in the front buffer.
+    #[test]
+    fn container_failures_by_hand() {
+        for (balancer, failed) in [("shared_queue", 2), ("round_robin", 3)] {
+            let sc = scenario(
+                &format!("initial_replicas = 1\nstartup = 0.5\nload_balancer = \"{balancer}\""),
+                "[faults]\ntime_to_failure = 3\nrestart_delay = 1\n[[policy]]\nname = \"one\"\ntype = \"static\"\nreplicas = 1\nperiod = 1",
+            );
+            let r = run(&sc, &[0.0, 2.5, 3.2, 7.0, 7.2, 7.6]);
+            let s = &r.summary;
+            assert_eq!(
+                (s.requests, s.completed, s.dropped, s.failed),
+                (6, 2, 0, failed),
+                "{balancer}"
+            );
+            assert_eq!(s.slo_violations, 1 + failed, "{balancer}");
+            assert!(close(
+                s.slo_violation_ratio,
+                (1 + failed) as f64 / (2 + failed) as f64
+            ));
+            assert!(close(s.mean_wait_s, 1.3 / 2.0), "{}", s.mean_wait_s);
+            // Billed 0–3, 4–7.5 and 8.5–10 s: not while waiting out the restart delay.
+            assert!(close(s.replica_seconds, 8.0), "{}", s.replica_seconds);
+            // The policy decided nothing: the controller replaced the containers.
+            assert_eq!((s.scale_ups, s.scale_downs), (0, 0));
+            let (a, b) = (&r.timeline[0], &r.timeline[1]);
+            assert_eq!((a.arrivals, a.completed, a.failed), (3, 1, 1));
+            assert_eq!((b.arrivals, b.completed, b.failed), (3, 1, failed - 1));
+            assert!(close(a.replica_seconds, 4.0) && close(b.replica_seconds, 4.0));
+            assert_eq!(a.slo_violations, 1);
+            assert_eq!(b.slo_violations, 1 + failed - 1);
+            assert_eq!(
+                (a.ready_replicas, a.starting_replicas, a.desired_replicas),
+                (1, 0, 1)
+            );
+            assert_eq!((b.ready_replicas, b.starting_replicas), (1, 0));
+        }
     }
 
     /// Requests that arrive during the warm-up are excluded from the summary, but the
