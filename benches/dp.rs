@@ -2,10 +2,10 @@
 //! possible replica counts, M/M/c stage costs built from a diurnal rate series.
 
 use autoscale_sim::cluster::service::ServiceSpec;
-use autoscale_sim::planner::dp::{
+use autoscale_sim::planner::queueing::{Dispatch, ViolationModel};
+use autoscale_sim::planner::schedule::{
     CostMatrix, PlanInput, Prices, RateCosts, RecedingHorizon, Switching, plan,
 };
-use autoscale_sim::planner::queueing::{Dispatch, ViolationModel};
 use autoscale_sim::time::SimDuration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -305,9 +305,9 @@ mod tests {
     use super::*;
     use crate::cluster::Balancer;
     use crate::cluster::service::ServiceSpec;
-    use crate::metrics::mean_ci95;
     use crate::planner::calibrate::CalibratedModel;
     use crate::planner::calibrate::tests::least_connections;
+    use crate::stats::mean_ci95;
 
     /// The table of `setup`, measured (no cache: tests do not write outside their folders).
     fn calibration(setup: &CalibrationSetup) -> Arc<Calibration> {

@@ -13,12 +13,11 @@
 use crate::autoscaler::Autoscaler;
 use crate::calibration::Calibrations;
 use crate::error::{Error, InputError};
-use crate::metrics::mean_ci95;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
+use crate::stats::mean_ci95;
 use crate::workload::WorkloadSpec;
 use crate::{rng, workload};
-use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -33,8 +32,6 @@ pub struct RunOptions {
     pub policies: Vec<String>,
     /// Worker threads (all cores when absent).
     pub threads: Option<usize>,
-    /// Shows a progress bar on stderr when it is a terminal and the runs take over a second.
-    pub progress: bool,
     /// Runs only shard `i` of `n` (zero-based) of the sweep's points.
     pub shard: Option<(usize, usize)>,
     /// `--allow-large`: no resource limit ([`crate::scenario::limits`]) is checked.
@@ -44,35 +41,57 @@ pub struct RunOptions {
 /// Applies the overrides of `opts` to `scenario`: seed, replications, and the policy filter.
 pub fn apply_options(scenario: &Scenario, opts: &RunOptions) -> Result<Scenario, InputError> {
     let mut sc = scenario.clone();
-    if let Some(seed) = opts.seed {
-        sc.seed = seed;
+    apply_common(
+        opts,
+        &sc.path,
+        &mut sc.seed,
+        &mut sc.replications,
+        &mut sc.policies,
+        |p| &p.name,
+    )?;
+    if let Some(b) = &sc.baseline
+        && !sc.policies.iter().any(|p| &p.name == b)
+    {
+        sc.baseline = None;
+    }
+    Ok(sc)
+}
+
+/// Applies the overrides every kind of scenario takes (the seed, the replication count and the
+/// policy filter) to a scenario's fields; `path` names the scenario in errors, `name` gives a
+/// policy's name.
+pub fn apply_common<P>(
+    opts: &RunOptions,
+    path: &std::path::Path,
+    seed: &mut u64,
+    replications: &mut u32,
+    policies: &mut Vec<P>,
+    name: impl Fn(&P) -> &String,
+) -> Result<(), InputError> {
+    if let Some(s) = opts.seed {
+        *seed = s;
     }
     if let Some(r) = opts.replications {
         if r == 0 {
             return Err(InputError::new("expected at least 1 replication").key("--replications"));
         }
-        sc.replications = r;
+        *replications = r;
     }
     if !opts.policies.is_empty() {
-        for name in &opts.policies {
-            if !sc.policies.iter().any(|p| &p.name == name) {
-                let known: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+        for wanted in &opts.policies {
+            if !policies.iter().any(|p| name(p) == wanted) {
+                let known: Vec<&str> = policies.iter().map(|p| name(p).as_str()).collect();
                 return Err(InputError::new(format!(
-                    "no policy named \"{name}\" in the scenario; its policies are: {}",
+                    "no policy named \"{wanted}\" in the scenario; its policies are: {}",
                     known.join(", ")
                 ))
-                .in_file(&sc.path)
+                .in_file(path)
                 .key("--policy"));
             }
         }
-        sc.policies.retain(|p| opts.policies.contains(&p.name));
-        if let Some(b) = &sc.baseline
-            && !sc.policies.iter().any(|p| &p.name == b)
-        {
-            sc.baseline = None;
-        }
+        policies.retain(|p| opts.policies.contains(name(p)));
     }
-    Ok(sc)
+    Ok(())
 }
 
 /// One policy's results aggregated over replications: a `policies.csv` row.
@@ -198,6 +217,36 @@ pub fn shard_range(total: usize, i: usize, n: usize) -> std::ops::Range<usize> {
 /// Runs every policy × replication of `scenario` (with `opts` applied), at every point of
 /// its sweep (or of the shard `opts.shard` names).
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> {
+    run_reporting(scenario, opts, &|_| {})
+}
+
+/// What an experiment reports while it runs, for a progress display (the command line turns
+/// it into a progress bar; [`run`] reports nothing).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progress {
+    /// This many calibration tables of the planners' model are measured on the simulator
+    /// before the runs (they were not in the disk cache).
+    Calibrating { tables: usize },
+    /// The runs are under way: `simulated_s` of `total_s` simulated seconds are done, over
+    /// `runs` runs. Reported about ten times a second, from a thread of its own.
+    Simulating {
+        simulated_s: u64,
+        total_s: u64,
+        runs: usize,
+    },
+    /// Every run has ended (successfully or not); nothing is reported after this.
+    Finished,
+}
+
+/// How often [`Progress::Simulating`] is reported.
+const PROGRESS_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// [`run`], calling `progress` as the experiment goes (see [`Progress`]).
+pub fn run_reporting(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Experiment, Error> {
     let mut sc = apply_options(scenario, opts)?;
     if opts.allow_large {
         sc.limits = crate::scenario::limits::Limits::UNLIMITED;
@@ -265,12 +314,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
     // The calibration tables every policy needs, measured (or read from the disk cache) before
     // any run, every cell in parallel on the pool.
     let scenarios: Vec<&Scenario> = points.iter().map(|p| &p.scenario).collect();
-    let show = opts.progress && std::io::stderr().is_terminal();
     let calibrations = pool.install(|| {
-        Calibrations::prepare(&scenarios, &|n| {
-            if show {
-                eprintln!("measuring {n} calibration table(s) of the planners' model on the simulator (cached for later runs)");
-            }
+        Calibrations::prepare(&scenarios, &|tables| {
+            progress(Progress::Calibrating { tables })
         })
     })?;
     let simulated = AtomicU64::new(0);
@@ -308,9 +354,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Experiment, Error> 
         }
     };
     std::thread::scope(|scope| {
-        if opts.progress && std::io::stderr().is_terminal() {
-            scope.spawn(|| show_progress(&simulated, &finished, total_ns, jobs.len()));
-        }
+        scope.spawn(|| report_progress(&simulated, &finished, total_ns, jobs.len(), progress));
         let workers = pool.current_num_threads().min(jobs.len()).max(1);
         pool.scope(|s| {
             for _ in 0..workers {
@@ -471,32 +515,25 @@ pub fn baseline_of(sc: &Scenario) -> String {
         .unwrap_or_default()
 }
 
-/// Draws a progress bar of simulated time (after one second) until `finished`.
-fn show_progress(simulated: &AtomicU64, finished: &AtomicBool, total_ns: u64, runs: usize) {
-    let start = std::time::Instant::now();
-    let tick = std::time::Duration::from_millis(100);
-    while start.elapsed() < std::time::Duration::from_secs(1) {
-        if finished.load(Ordering::Relaxed) {
-            return;
-        }
-        std::thread::sleep(tick);
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total_ns / 1_000_000_000),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} simulated s ({percent}%), {msg}, {elapsed} elapsed, about {eta} left",
-        )
-        .expect("a valid template"),
-    );
-    bar.set_message(format!("{runs} runs"));
+/// Reports [`Progress::Simulating`] every [`PROGRESS_PERIOD`] until `finished`, then
+/// [`Progress::Finished`].
+fn report_progress(
+    simulated: &AtomicU64,
+    finished: &AtomicBool,
+    total_ns: u64,
+    runs: usize,
+    progress: &(dyn Fn(Progress) + Sync),
+) {
+    let total_s = total_ns / 1_000_000_000;
     while !finished.load(Ordering::Relaxed) {
-        bar.set_position(simulated.load(Ordering::Relaxed) / 1_000_000_000);
-        std::thread::sleep(tick);
+        progress(Progress::Simulating {
+            simulated_s: simulated.load(Ordering::Relaxed) / 1_000_000_000,
+            total_s,
+            runs,
+        });
+        std::thread::sleep(PROGRESS_PERIOD);
     }
-    bar.finish_and_clear();
+    progress(Progress::Finished);
 }
 
 /// Aggregates runs per policy, ranks policies by mean objective (ties: scenario order), and

@@ -4,7 +4,6 @@
 pub mod autoscaler;
 pub mod calibration;
 pub mod cluster;
-pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod experiment;
@@ -12,7 +11,6 @@ pub mod experiment;
 pub mod fuzzing;
 #[cfg(feature = "live")]
 pub mod live;
-pub mod metrics;
 pub mod output;
 pub mod planner;
 pub mod rng;
@@ -20,6 +18,7 @@ pub mod scenario;
 pub mod serverless;
 pub mod sim;
 pub mod sniff;
+pub mod stats;
 pub mod time;
 pub mod validate;
 pub mod workload;

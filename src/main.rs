@@ -1,7 +1,7 @@
 //! The `autoscale-sim` command line: parses arguments, calls the library, maps errors to exit
 //! codes (0 success, 1 failure, 2 bad input).
 
-use autoscale_sim::commands;
+mod commands;
 use autoscale_sim::error::{EXIT_BAD_INPUT, EXIT_FAILURE};
 use clap::{Parser, Subcommand};
 

@@ -8,9 +8,9 @@
 
 use crate::error::Error;
 use crate::experiment::{self, RunOptions};
-use crate::metrics::RunSummary;
 use crate::planner::queueing::{MG1, MMc};
 use crate::scenario;
+use crate::stats::RunSummary;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
 

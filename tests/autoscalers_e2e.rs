@@ -4,9 +4,9 @@
 //! the policy's documented rules and says where its bound comes from.
 
 use autoscale_sim::experiment;
-use autoscale_sim::metrics::TimelineRow;
 use autoscale_sim::scenario::{self, Scenario};
 use autoscale_sim::sim::RunResult;
+use autoscale_sim::stats::TimelineRow;
 use std::path::Path;
 
 fn parse(text: &str) -> Scenario {

@@ -1,26 +1,12 @@
 //! The command line as users run it: exit statuses, output files, and messages for bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_autoscale-sim");
+use std::path::{Path, PathBuf};
+use support::{cli as run, stderr, write};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autoscale-sim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    support::temp_dir("cli", name)
 }
 
 const GOOD: &str = r#"name = "cli"
@@ -50,12 +36,6 @@ name = "five"
 type = "static"
 replicas = 5
 "#;
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 #[test]
 fn run_writes_the_three_csvs_with_their_headers() {

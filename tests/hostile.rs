@@ -2,36 +2,13 @@
 //! with a message naming the key (or file and row), the value and what is accepted, before
 //! anything large is allocated or run. Each test is named after what broke.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_autoscale-sim");
+use std::path::{Path, PathBuf};
+use support::{cli as run, refused, stderr, write};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "autoscale-sim-hostile-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    support::temp_dir("hostile", name)
 }
 
 /// A small scenario; `service`, `workload` and `extra` replace its parts.
@@ -54,10 +31,7 @@ fn refused_run(name: &str, text: &str, args: &[&str]) -> String {
     let out = dir.join("out");
     let mut all = vec!["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
-    let o = run(&all);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{name}: {err}");
-    assert!(!err.contains("panicked"), "{name}: {err}");
+    let err = refused(name, &run(&all));
     assert!(
         !out.exists(),
         "{name}: nothing is written for refused input"

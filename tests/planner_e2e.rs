@@ -16,8 +16,8 @@
 //! Run in release mode: `cargo test --release --test planner_e2e`.
 
 use autoscale_sim::experiment::{self, Experiment, RunOptions};
-use autoscale_sim::metrics::t_quantile_975;
 use autoscale_sim::scenario::{self, Scenario};
+use autoscale_sim::stats::t_quantile_975;
 use std::path::Path;
 
 /// The scenario `scenarios/<file>` with each `(from, to)` replaced in its text.

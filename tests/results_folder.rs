@@ -5,46 +5,24 @@
 
 use autoscale_sim::output::manifest::{Manifest, sha256_hex};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_autoscale-sim");
+mod support;
+
+use support::{BIN, cli_in as cli};
 
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "autoscale-sim-folder-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    support::temp_dir("folder", name)
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = cli(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    support::succeeded(&format!("{args:?}"), &cli(dir, args))
 }
 
 /// Runs `args`, expects exit 2, returns standard error.
 fn bad(dir: &Path, args: &[&str]) -> String {
-    let o = cli(dir, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
+    support::refused(&format!("{args:?}"), &cli(dir, args))
 }
 
 const SMALL: &str = r#"name = "folder"

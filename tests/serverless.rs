@@ -64,11 +64,11 @@ fn hybrid_beats_a_fixed_10_minute_keep_alive_on_the_azure_sample() {
     let (fixed, hybrid) = (&exp.runs[0], &exp.runs[1]);
     assert_eq!(fixed.functions, 500);
     assert_eq!(
-        fixed.requests, hybrid.requests,
+        fixed.stats.requests, hybrid.stats.requests,
         "both policies see the same invocations"
     );
     assert_eq!(
-        fixed.requests, 3_037_902,
+        fixed.stats.requests, 3_037_902,
         "every invocation of the sample is replayed"
     );
     let (fm, hm) = (output::metrics(&exp, fixed), output::metrics(&exp, hybrid));
@@ -76,13 +76,13 @@ fn hybrid_beats_a_fixed_10_minute_keep_alive_on_the_azure_sample() {
         "fixed-10m: cold {:.4}, p75 per function {:.4}, idle {:.0} s; hybrid: cold {:.4}, p75 {:.4}, idle {:.0} s",
         fm.cold_start_ratio,
         fm.function_p75,
-        fixed.idle_instance_s,
+        fixed.stats.idle_instance_s,
         hm.cold_start_ratio,
         hm.function_p75,
-        hybrid.idle_instance_s
+        hybrid.stats.idle_instance_s
     );
     assert!(hm.function_p75 < fm.function_p75);
-    assert!(hybrid.idle_instance_s <= fixed.idle_instance_s);
+    assert!(hybrid.stats.idle_instance_s <= fixed.stats.idle_instance_s);
 }
 
 fn run_cli(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
@@ -222,11 +222,15 @@ fn a_steady_function_keeps_its_instances_warm() {
     let sc = scenario::parse(Path::new("one.toml"), &text).expect("valid");
     let exp = runner::run(&sc, &runner::FaasOptions::default()).expect("runs");
     let r = &exp.runs[0];
-    assert!(r.requests > 3300 && r.requests < 3900, "{}", r.requests);
     assert!(
-        r.cold_starts >= 1 && r.cold_starts < 20,
+        r.stats.requests > 3300 && r.stats.requests < 3900,
         "{}",
-        r.cold_starts
+        r.stats.requests
     );
-    assert_eq!(r.throttles, 0);
+    assert!(
+        r.stats.cold_starts >= 1 && r.stats.cold_starts < 20,
+        "{}",
+        r.stats.cold_starts
+    );
+    assert_eq!(r.stats.throttles, 0);
 }

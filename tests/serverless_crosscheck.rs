@@ -13,8 +13,8 @@
 //! the Bonferroni level 0.05 / (number of comparisons) and 4 degrees of freedom, so that the
 //! whole table fails by chance less than 5% of the time. No Python is needed.
 
-use autoscale_sim::metrics::mean_ci95;
 use autoscale_sim::serverless::{runner, scenario};
+use autoscale_sim::stats::mean_ci95;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
 
@@ -82,10 +82,10 @@ keep_alive = {threshold}
     let exp = runner::run(&sc, &runner::FaasOptions::default()).expect("the run succeeds");
     let mut xs: [Vec<f64>; 4] = Default::default();
     for r in &exp.runs {
-        xs[0].push(r.cold_starts as f64 / r.requests as f64);
-        xs[1].push(r.instance_s() / DURATION_S);
-        xs[2].push(r.busy_instance_s / DURATION_S);
-        xs[3].push(r.idle_instance_s / DURATION_S);
+        xs[0].push(r.stats.cold_starts as f64 / r.stats.requests as f64);
+        xs[1].push(r.stats.instance_s() / DURATION_S);
+        xs[2].push(r.stats.busy_instance_s / DURATION_S);
+        xs[3].push(r.stats.idle_instance_s / DURATION_S);
     }
     xs.map(|v| mean_ci95(&v))
 }

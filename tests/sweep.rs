@@ -1,13 +1,14 @@
 //! Parameter sweeps: every point equals the same scenario run on its own, shards merge into
 //! the unsplit run's files byte for byte, and bad sweeps are located errors.
 
+mod support;
+
 use autoscale_sim::experiment::{self, RunOptions};
 use autoscale_sim::output::csv;
 use autoscale_sim::scenario;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_autoscale-sim");
+use support::BIN;
 
 const BASE: &str = r#"name = "sweep-test"
 seed = 3
@@ -41,10 +42,7 @@ const SWEEP: &str = r#"[sweep]
 "#;
 
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("autoscale-sim-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    support::temp_dir("sweep", name)
 }
 
 /// The summary rows of a sweep point are the rows of the scenario with those values written

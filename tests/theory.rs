@@ -35,7 +35,7 @@ fn simulate(toml: &str) -> ((f64, f64), (f64, f64)) {
         },
     )
     .expect("runs");
-    let stat = |f: &dyn Fn(&autoscale_sim::metrics::RunSummary) -> f64| {
+    let stat = |f: &dyn Fn(&autoscale_sim::stats::RunSummary) -> f64| {
         let xs: Vec<f64> = exp.runs.iter().map(|r| f(&r.summary)).collect();
         let n = xs.len() as f64;
         let m = xs.iter().sum::<f64>() / n;

@@ -2,12 +2,15 @@
 //! traces in `traces/real/`, checked against independent computations; rescaling, windowing and
 //! looping; and every class of bad input (exit status 2, file, line and column named).
 
+mod support;
+
 use autoscale_sim::error::InputError;
 use autoscale_sim::rng;
 use autoscale_sim::time::{SimDuration, SimTime};
 use autoscale_sim::workload::{TraceEnd, TraceFormat, TraceSpec, trace};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{cli, stderr, stdout};
 
 // The slices described in traces/real/README.md: the first 10 minutes of two Azure LLM
 // inference traces, and 50 functions of the Azure Functions 2019 sample over 480 minutes.
@@ -68,25 +71,6 @@ fn replay(spec: &TraceSpec) -> Vec<SimTime> {
 
 fn sorted(v: &[SimTime]) -> bool {
     v.windows(2).all(|w| w[0] <= w[1])
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_autoscale-sim")
-}
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A temporary folder holding `files` (name, content).

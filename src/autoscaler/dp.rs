@@ -1,6 +1,6 @@
 //! `dp`: the online dynamic-programming planner (receding horizon, model-predictive control).
 //!
-//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::dp`]), in the
+//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::schedule`]), in the
 //! model-predictive form of Kusic et al., "Power and performance management of virtualized
 //! computing environments via lookahead control" (ICAC 2008) and Roy, Dubey, Gokhale,
 //! "Efficient autoscaling in the cloud using predictive models for workload forecasting"
@@ -56,9 +56,9 @@ use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
-use crate::planner::dp::{PlanInput, plan};
 use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
+use crate::planner::schedule::{PlanInput, plan};
 use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
 use crate::scenario::Scenario;
 use crate::scenario::source::{Dur, NonNegative, Positive};

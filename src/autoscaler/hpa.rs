@@ -49,7 +49,7 @@
 //! per-direction tolerances (1.33+), and CPU used during initialization (a container uses none
 //! before it is ready).
 
-use super::metrics::{Pipeline, ScrapeSpec};
+use super::pipeline::{Pipeline, ScrapeSpec};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, ContainerState, Decision, Observation};
@@ -326,7 +326,7 @@ fn after_cutoff(t: SimTime, now: SimTime, span: SimDuration) -> bool {
 
 impl Hpa {
     pub fn new(p: HpaParams) -> Self {
-        let tick = super::metrics::gcd(p.sync_period, p.scrape.resolution);
+        let tick = super::pipeline::gcd(p.sync_period, p.scrape.resolution);
         Hpa {
             pipeline: Pipeline::new(p.scrape),
             tick,

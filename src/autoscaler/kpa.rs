@@ -59,7 +59,7 @@
 //! lag between the serverless service's mode change and the activator's endpoints
 //! (`ProxyFor` counts from the mode change here).
 
-use super::metrics::{TimedBuckets, gcd};
+use super::pipeline::{TimedBuckets, gcd};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};

@@ -4,7 +4,7 @@
 //! Source: Lin, Wierman, Andrew, Thereska, "Dynamic right-sizing for power-proportional data
 //! centers" (INFOCOM 2011; IEEE/ACM ToN 2013); integer version Albers and Quedenfeld,
 //! "Optimal algorithms for right-sizing data centers" (SPAA 2018). The algorithm is in
-//! [`crate::planner::lcp`].
+//! [`crate::planner::lazy_capacity`].
 //!
 //! Rules. Every planning step (its `step`, by default the shorter of the scenario's `interval`
 //! and 20 s), at its tick: observe the arrival rate
@@ -28,7 +28,7 @@ use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
-use crate::planner::lcp::Lcp;
+use crate::planner::lazy_capacity::Lcp;
 use crate::scenario::Scenario;
 use crate::scenario::source::Dur;
 use crate::time::SimDuration;

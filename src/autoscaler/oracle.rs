@@ -2,7 +2,7 @@
 //! the very run it controls, which no real autoscaler can know. It is the lower bound other
 //! policies are measured against (their regret), not a policy to deploy.
 //!
-//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::dp`]), run
+//! Source: the DP planner of this project (README, "The planner"; [`crate::planner::schedule`]), run
 //! once offline, as the offline optimum of Lin, Wierman, Andrew, Thereska, "Dynamic
 //! right-sizing for power-proportional data centers" (INFOCOM 2011).
 //!
@@ -17,7 +17,7 @@
 //! decision is at the first tick, one step into the run (no policy acts earlier), so the plan
 //! covers steps 1 onwards. At the tick of step `t` it asks for the most containers the plan
 //! needs over steps `t..=t + d` (`d` the start-up delay in steps, see
-//! [`crate::planner::dp::desired_totals`]), which carries the plan out exactly unless it dips
+//! [`crate::planner::schedule::desired_totals`]), which carries the plan out exactly unless it dips
 //! for less than a start-up delay (then it keeps the containers through the dip).
 //!
 //! Like every policy that scales from zero (Knative's activator), a request that arrives while
@@ -90,7 +90,7 @@ use crate::autoscaler::PolicySpec;
 use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind};
-use crate::planner::dp::{Plan, PlanInput, desired_totals, plan};
+use crate::planner::schedule::{Plan, PlanInput, desired_totals, plan};
 use crate::planner::uncertainty::{PointwiseCosts, denoise_parts};
 use crate::rng;
 use crate::scenario::Scenario;

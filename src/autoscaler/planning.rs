@@ -20,7 +20,7 @@ use super::{ContainerState, Observation};
 use crate::calibration::{Calibrations, setup_of};
 use crate::error::Error;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
-use crate::planner::dp::{Prices, Switching};
+use crate::planner::schedule::{Prices, Switching};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 

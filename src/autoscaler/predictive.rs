@@ -40,7 +40,7 @@
 //! Everything comes from what the cluster reports (the same datapoints target tracking reads);
 //! nothing of the future.
 
-use super::metrics::{Pipeline, ScrapeSpec};
+use super::pipeline::{Pipeline, ScrapeSpec};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::target_tracking::{RawTargetTracking, TargetTracking, TargetTrackingParams};
@@ -454,7 +454,7 @@ impl PolicyType for PredictiveParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autoscaler::metrics::ClusterMetric;
+    use crate::autoscaler::pipeline::ClusterMetric;
     use crate::autoscaler::target_tracking::CooldownCapacity;
     use crate::autoscaler::testkit::Cluster;
 

@@ -36,7 +36,7 @@
 //! Left out: several policies on one target (the one giving the largest capacity wins),
 //! predictive scaling, and custom metric math.
 
-use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
+use super::pipeline::{ClusterMetric, Pipeline, ScrapeSpec};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, ContainerState, Decision, Observation};
@@ -163,7 +163,8 @@ impl Autoscaler for TargetTracking {
             return Decision::Keep;
         };
         let at = scrape.time;
-        let counts = |s: &super::metrics::ContainerSample| !self.warming(s.created, s.ready_at, at);
+        let counts =
+            |s: &super::pipeline::ContainerSample| !self.warming(s.created, s.ready_at, at);
         let counted = scrape.samples.iter().filter(|s| counts(s)).count() as u32;
         let Some(v) = self.p.metric.value(scrape, obs.concurrency, counts) else {
             self.high_run = 0;

@@ -30,7 +30,7 @@
 //! Left out: several step intervals per alarm, M-out-of-N alarms, metric math, and the EC2
 //! instance warm-up (which replaces the cooldown for EC2 step scaling).
 
-use super::metrics::{ClusterMetric, Pipeline, ScrapeSpec};
+use super::pipeline::{ClusterMetric, Pipeline, ScrapeSpec};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};

@@ -1,19 +1,16 @@
-//! `autoscale-sim live`: live mode on a Docker engine (see [`crate::live`]).
+//! `autoscale-sim live`: live mode on a Docker engine (see [`autoscale_sim::live`]).
 
-use crate::cluster::service::ServiceSpec;
 use crate::commands::serve::duration_arg;
-use crate::error::{Error, InputError};
-use crate::live::docker::{Engine, LABEL_MANAGED, LABEL_RUN};
-use crate::live::executor::{self, ExecOptions, Links, Traffic};
-use crate::live::image::{self, DEFAULT_IMAGE};
-use crate::live::{compare, plan, replay};
-use crate::output;
-use crate::scenario::{self, Scenario};
-use crate::time::SimDuration;
+use autoscale_sim::error::{Error, InputError};
+use autoscale_sim::live::docker::{Engine, LABEL_MANAGED, LABEL_RUN};
+use autoscale_sim::live::executor::{self, ExecOptions};
+use autoscale_sim::live::image::{self, DEFAULT_IMAGE};
+use autoscale_sim::live::session::{self, runtime};
+use autoscale_sim::live::{compare, plan, replay};
+use autoscale_sim::scenario;
+use autoscale_sim::time::SimDuration;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{oneshot, watch};
 
 /// Arguments of `autoscale-sim live`.
 #[derive(Debug, clap::Args)]
@@ -118,14 +115,6 @@ pub fn run(args: &LiveArgs) -> Result<i32, Error> {
     }
 }
 
-/// A runtime for the engine's API calls.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the tokio runtime", e))
-}
-
 fn build_image(args: &ImageArgs) -> Result<i32, Error> {
     let binary = match &args.binary {
         Some(b) => b.clone(),
@@ -188,44 +177,10 @@ fn check_speedup(speedup: f64) -> Result<f64, InputError> {
     } else {
         Err(InputError::new(format!(
             "expected a speed-up from {MIN_LIVE_SPEEDUP} to {MAX_LIVE_SPEEDUP} (plan seconds per wall second), found {}",
-            crate::error::num(speedup)
+            autoscale_sim::error::num(speedup)
         ))
         .key("--speedup"))
     }
-}
-
-/// The options of `serve` that make a container serve like the scenario's model, with times
-/// divided by the speed-up.
-fn serve_args(sc: &Scenario, speedup: f64) -> Vec<String> {
-    let (name, mean, cv) = match &sc.service {
-        ServiceSpec::Exponential { mean } => ("exponential", mean.as_secs_f64(), None),
-        ServiceSpec::Deterministic { mean } => ("deterministic", mean.as_secs_f64(), None),
-        ServiceSpec::Lognormal { mean, cv } => ("lognormal", mean.as_secs_f64(), Some(*cv)),
-        ServiceSpec::Gamma { mean, cv } => ("gamma", mean.as_secs_f64(), Some(*cv)),
-        ServiceSpec::Uniform { .. } => (
-            "uniform",
-            sc.service.mean_s(),
-            Some(sc.service.scv().sqrt()),
-        ),
-    };
-    let mut args = vec![
-        "--distribution".to_string(),
-        name.to_string(),
-        "--service-mean".to_string(),
-        format!("{}", mean / speedup),
-        "--concurrency".to_string(),
-        sc.cluster.concurrency.to_string(),
-    ];
-    if let Some(cv) = cv.filter(|c| *c > 0.0) {
-        args.extend(["--cv".to_string(), format!("{cv}")]);
-    }
-    if let Some(t) = sc.cluster.queue_timeout {
-        args.extend([
-            "--queue-timeout".to_string(),
-            format!("{}", t.as_secs_f64() / speedup),
-        ]);
-    }
-    args
 }
 
 fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
@@ -304,12 +259,12 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
         keep: args.keep,
         serve_args: sc
             .as_ref()
-            .map_or_else(Vec::new, |s| serve_args(s, speedup)),
+            .map_or_else(Vec::new, |s| session::serve_args(s, speedup)),
         run_id: run_id.clone(),
         progress: true,
     };
     let (report, measured) = runtime()?.block_on(async {
-        let signal = crate::live::shutdown_signal()?;
+        let signal = autoscale_sim::live::shutdown_signal()?;
         let engine = Engine::connect().await?;
         outln!(
             "run {run_id}: {} ({} steps, {} s of plan time at speed-up {speedup}), image {}, Docker engine {} (API {})",
@@ -320,36 +275,7 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
             engine.engine_version,
             engine.api_version
         );
-        let Some(sc) = &sc else {
-            let report = executor::execute(&engine, &plan, &opts, Links::none(), signal).await?;
-            return Ok::<_, Error>((report, None));
-        };
-        let (started_tx, started_rx) = oneshot::channel();
-        let (serving_tx, serving_rx) = watch::channel(Vec::new());
-        let traffic = Arc::new(Traffic::default());
-        let links = Links {
-            serving: serving_tx,
-            traffic: traffic.clone(),
-            started: Some(started_tx),
-        };
-        let (failed_tx, failed_rx) = oneshot::channel::<()>();
-        let stop = async move {
-            tokio::select! {
-                name = signal => name,
-                Ok(()) = failed_rx => "a failure of the load replay",
-            }
-        };
-        let replay = async {
-            let r = replay::run(sc, speedup, started_rx, serving_rx, traffic.clone()).await;
-            if r.is_err() {
-                let _ = failed_tx.send(());
-            }
-            r
-        };
-        let (report, measured) =
-            tokio::join!(executor::execute(&engine, &plan, &opts, links, stop), replay);
-        let report = report?;
-        Ok((report, measured?))
+        session::run(&engine, &plan, &opts, sc.as_ref(), signal).await
     })?;
     print_steps(&report)?;
     let ending = if report.kept.is_empty() {
@@ -368,25 +294,13 @@ fn run_plan(args: &PlanArgs) -> Result<i32, Error> {
     );
     if let Some(sig) = report.interrupted {
         eprintln!("interrupted by {sig} before the end of the plan; no results written");
-        return Ok(crate::error::EXIT_FAILURE);
+        return Ok(autoscale_sim::error::EXIT_FAILURE);
     }
     if let (Some(sc), Some(sim), Some(out)) = (&sc, &sim, &args.out) {
         let measured = measured.ok_or_else(|| {
             Error::Other("the plan ended before its first step began; nothing was measured".into())
         })?;
-        let rows = compare::live_timeline(sc, &measured, &report.samples, speedup);
-        let cmp = compare::compare(sc, &plan, sim, &measured, &report.samples);
-        std::fs::create_dir_all(out).map_err(|e| {
-            Error::io(
-                format!("cannot create the output folder {}", out.display()),
-                e,
-            )
-        })?;
-        output::write_atomic(
-            &out.join("live-timeline.csv"),
-            &compare::live_timeline_csv(&rows),
-        )?;
-        output::write_atomic(&out.join("sim-vs-live.csv"), &compare::comparison_csv(&cmp))?;
+        let cmp = session::write_comparison(out, sc, &plan, sim, &measured, &report, speedup)?;
         print_comparison(&cmp, &measured)?;
         outln!(
             "results in {} (live-timeline.csv, sim-vs-live.csv)",

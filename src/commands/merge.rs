@@ -7,13 +7,13 @@
 //! `plan.csv`, the plots and the reports are derived from the merged CSVs, as `run` derives
 //! them.
 
-use super::run::{default_out, finish_results};
-use crate::error::{Error, InputError};
-use crate::experiment;
-use crate::output::folder::ResultsFolder;
-use crate::output::manifest::{MANIFEST, Manifest};
-use crate::output::results::{Results, SCENARIO_COPY};
-use crate::scenario;
+use autoscale_sim::error::{Error, InputError};
+use autoscale_sim::experiment;
+use autoscale_sim::output::folder::ResultsFolder;
+use autoscale_sim::output::manifest::{MANIFEST, Manifest};
+use autoscale_sim::output::results::{Results, SCENARIO_COPY};
+use autoscale_sim::output::write::{default_out, finish as finish_results};
+use autoscale_sim::scenario;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim merge`.
@@ -34,7 +34,7 @@ fn read(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| {
         InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
     })?;
-    Ok(crate::sniff::text(path, bytes, "a results CSV")?)
+    Ok(autoscale_sim::sniff::text(path, bytes, "a results CSV")?)
 }
 
 /// A shard's folder, read and checked.

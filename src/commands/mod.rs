@@ -3,7 +3,7 @@
 //! output goes through [`print`], so a closed pipe (`autoscale-sim live --dry-run | head`) ends
 //! the output quietly instead of panicking.
 
-use crate::error::Error;
+use autoscale_sim::error::Error;
 use std::io::Write;
 
 /// Prints to standard output; a closed pipe (`| head`) is not an error: the rest of the output
@@ -30,6 +30,7 @@ macro_rules! outln {
 pub mod live;
 pub mod merge;
 pub mod plan;
+mod progress;
 pub mod report;
 pub mod run;
 #[cfg(feature = "live")]

@@ -1,13 +1,13 @@
 //! `autoscale-sim plan`: one policy's replica plan as `plan.csv`.
 
-use crate::autoscaler::PolicySpec;
-use crate::autoscaler::oracle::Oracle;
-use crate::calibration::Calibrations;
-use crate::error::Error;
-use crate::experiment::{self, RunOptions};
-use crate::output::target::{self, Kind};
-use crate::output::{atomic, csv as out_csv};
-use crate::scenario;
+use autoscale_sim::autoscaler::PolicySpec;
+use autoscale_sim::autoscaler::oracle::Oracle;
+use autoscale_sim::calibration::Calibrations;
+use autoscale_sim::error::Error;
+use autoscale_sim::experiment::{self, RunOptions};
+use autoscale_sim::output::target::{self, Kind};
+use autoscale_sim::output::{atomic, csv as out_csv};
+use autoscale_sim::scenario;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `autoscale-sim plan`.

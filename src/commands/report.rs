@@ -1,10 +1,10 @@
 //! `autoscale-sim report DIR`: plots and reports again from the CSVs of a run.
 
-use super::run::finish_results;
-use crate::error::{Error, InputError};
-use crate::output::folder::ResultsFolder;
-use crate::output::manifest::{Manifest, is_derived};
-use crate::output::results::Results;
+use autoscale_sim::error::{Error, InputError};
+use autoscale_sim::output::folder::ResultsFolder;
+use autoscale_sim::output::manifest::{Manifest, is_derived};
+use autoscale_sim::output::results::Results;
+use autoscale_sim::output::write::finish as finish_results;
 use std::path::PathBuf;
 
 /// Arguments of `autoscale-sim report`.

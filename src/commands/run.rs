@@ -1,13 +1,11 @@
 //! `autoscale-sim run`: simulate every policy of a scenario and write the results.
 
-use crate::error::Error;
-use crate::experiment::{self, Experiment, RunOptions};
-use crate::output::folder::ResultsFolder;
-use crate::output::manifest::Manifest;
-use crate::output::results::{Results, SCENARIO_COPY};
-use crate::output::{csv as out_csv, report, table};
-use crate::scenario;
-use std::path::{Path, PathBuf};
+use autoscale_sim::error::Error;
+use autoscale_sim::experiment::{self, RunOptions};
+use autoscale_sim::output::table;
+use autoscale_sim::output::write::{default_out, write_results};
+use autoscale_sim::scenario;
+use std::path::PathBuf;
 
 /// Arguments of `autoscale-sim run`.
 #[derive(Debug, clap::Args)]
@@ -62,8 +60,16 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
-    if crate::serverless::is_serverless_file(&args.scenario) {
-        return crate::serverless::run(&serverless_request(args));
+    let opts = RunOptions {
+        seed: args.seed,
+        replications: args.replications,
+        policies: args.policies.clone(),
+        threads: args.threads.map(usize::from),
+        shard: args.shard,
+        allow_large: args.allow_large,
+    };
+    if autoscale_sim::serverless::is_serverless_file(&args.scenario) {
+        return autoscale_sim::serverless::run(&serverless_request(args, opts));
     }
     let sc = scenario::load_allowing(&args.scenario, args.allow_large)?;
     if !args.quiet {
@@ -72,23 +78,19 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         }
     }
     if let Some(out) = &args.out {
-        crate::output::folder::check(out)?;
+        autoscale_sim::output::folder::check(out)?;
     }
-    let opts = RunOptions {
-        seed: args.seed,
-        replications: args.replications,
-        policies: args.policies.clone(),
-        threads: args.threads.map(usize::from),
-        progress: !args.quiet,
-        shard: args.shard,
-        allow_large: args.allow_large,
+    let exp = if args.quiet {
+        experiment::run(&sc, &opts)?
+    } else {
+        let bar = super::progress::Bar::new();
+        experiment::run_reporting(&sc, &opts, &|p| bar.update(p))?
     };
-    let exp = experiment::run(&sc, &opts)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&exp.scenario.name, args.shard));
-    write_outputs(&exp, &out)?;
+    write_results(&exp, &out)?;
     if args.quiet {
         return Ok(0);
     }
@@ -110,85 +112,15 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// The results folder when `--out` is not given: `output/<name>/`, and for one shard of a
-/// sweep its own folder inside it, `output/<name>/shard-I-of-N/`, so that shards run side by
-/// side never write over each other and `merge` (which writes `output/<name>/` by default)
-/// finds them next to where it writes.
-pub fn default_out(name: &str, shard: Option<(usize, usize)>) -> PathBuf {
-    let dir = Path::new("output").join(name);
-    match shard {
-        Some((i, n)) => dir.join(format!("shard-{i}-of-{n}")),
-        None => dir,
-    }
-}
-
 /// The serverless run of `args` (a scenario with a `[platform]` table).
-fn serverless_request(args: &RunArgs) -> crate::serverless::RunRequest {
-    crate::serverless::RunRequest {
+fn serverless_request(
+    args: &RunArgs,
+    options: RunOptions,
+) -> autoscale_sim::serverless::RunRequest {
+    autoscale_sim::serverless::RunRequest {
         scenario: args.scenario.clone(),
         out: args.out.clone(),
-        seed: args.seed,
-        replications: args.replications,
-        policies: args.policies.clone(),
-        threads: args.threads.map(usize::from),
+        options,
         quiet: args.quiet,
-        shard: args.shard,
     }
-}
-
-/// Writes the results folder of an experiment, whole or not at all (see
-/// [`crate::output::folder`]): the CSVs, the scenario's copy, the derived files, then `run.json`.
-pub fn write_outputs(exp: &Experiment, out: &Path) -> Result<(), Error> {
-    let mut folder = ResultsFolder::create(out)?;
-    folder.write("summary.csv", &out_csv::summary_csv(exp))?;
-    folder.write("policies.csv", &out_csv::policies_csv(exp))?;
-    folder.write("timeline.csv", &out_csv::timeline_csv(exp))?;
-    folder.write("latency.csv", &out_csv::latency_csv(exp))?;
-    let sc = &exp.scenario;
-    folder.write(
-        SCENARIO_COPY,
-        scenario_copy(&sc.path, &sc.text, sc.seed, sc.replications).as_bytes(),
-    )?;
-    if let Some((i, n)) = exp.shard {
-        folder.write(SHARD_FILE, format!("{i}/{n}\n").as_bytes())?;
-    }
-    // A shard with no point (more shards than points) has header-only CSVs and nothing to draw.
-    if !exp.points.is_empty() {
-        finish_results(&mut folder)?;
-    }
-    let manifest = Manifest::new(
-        "run",
-        &sc.name,
-        &sc.text,
-        sc.seed,
-        sc.policies.iter().map(|p| p.name.clone()).collect(),
-        sc.replications,
-        exp.shard,
-    );
-    folder.commit(manifest)?;
-    Ok(())
-}
-
-/// The copy of a scenario written next to its results: a comment saying where it came from,
-/// then its text.
-pub fn scenario_copy(path: &Path, text: &str, seed: u64, replications: u32) -> String {
-    format!(
-        "# The scenario of these results, copied from {} by autoscale-sim {} (seed {seed}, {replications} replications).\n{text}",
-        path.display(),
-        env!("CARGO_PKG_VERSION"),
-    )
-}
-
-/// The file that marks a folder as one shard of a sweep: `I/N` (`run.json` says it too).
-pub const SHARD_FILE: &str = "shard.txt";
-
-/// Writes what is derived from the CSVs of a results folder being written: the winner's
-/// `plan.csv`, the plots and the reports. `run`, `merge` and `report` all end here, so a
-/// merged sweep gives the same files as an unsplit one.
-pub fn finish_results(folder: &mut ResultsFolder) -> Result<(), Error> {
-    let results = Results::load(folder.path())?;
-    if let Some(plan) = results.winner_plan() {
-        folder.write("plan.csv", &out_csv::plan_csv(&plan))?;
-    }
-    report::write(&results, folder)
 }

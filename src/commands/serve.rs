@@ -1,8 +1,8 @@
-//! `autoscale-sim serve`: runs the workload server of live mode (see [`crate::live::server`]).
+//! `autoscale-sim serve`: runs the workload server of live mode (see [`autoscale_sim::live::server`]).
 
-use crate::error::Error;
-use crate::live::{self, server};
-use crate::time::{SimDuration, parse_duration};
+use autoscale_sim::error::Error;
+use autoscale_sim::live::{self, server};
+use autoscale_sim::time::{SimDuration, parse_duration};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 

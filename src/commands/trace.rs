@@ -2,17 +2,17 @@
 //!
 //! Arguments are checked before anything is read: an option that does not apply to the trace's
 //! format is an error, never silently ignored. Output files go through
-//! [`crate::output::atomic`]: whole or not at all, never over a special file, `-` for standard
+//! [`autoscale_sim::output::atomic`]: whole or not at all, never over a special file, `-` for standard
 //! output.
 
-use crate::error::{EXIT_OK, Error, InputError};
-use crate::output::atomic;
-use crate::output::target::{self, Kind};
-use crate::scenario;
-use crate::time::{SimDuration, parse_duration};
-use crate::workload::TraceFormat;
-use crate::workload::trace::datetime::TimeUnit;
-use crate::workload::trace::{self, ReadOptions, RecordReader, detect, inspect, write};
+use autoscale_sim::error::{EXIT_OK, Error, InputError};
+use autoscale_sim::output::atomic;
+use autoscale_sim::output::target::{self, Kind};
+use autoscale_sim::scenario;
+use autoscale_sim::time::{SimDuration, parse_duration};
+use autoscale_sim::workload::TraceFormat;
+use autoscale_sim::workload::trace::datetime::TimeUnit;
+use autoscale_sim::workload::trace::{self, ReadOptions, RecordReader, detect, inspect, write};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -266,8 +266,8 @@ fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
             && arrivals > sc.limits.arrivals as f64
         {
             let key = match &sc.workload {
-                crate::workload::WorkloadSpec::Mmpp { .. } => "workload.rates",
-                crate::workload::WorkloadSpec::Piecewise { steps } if steps.len() > 1 => {
+                autoscale_sim::workload::WorkloadSpec::Mmpp { .. } => "workload.rates",
+                autoscale_sim::workload::WorkloadSpec::Piecewise { steps } if steps.len() > 1 => {
                     "workload.steps"
                 }
                 _ => "workload.rate",
@@ -285,7 +285,7 @@ fn run_generate(a: &GenerateArgs) -> Result<i32, Error> {
         if rows > scenario::limits::MAX_TRACE_ROWS as f64 {
             return Err(InputError::new(format!(
                 "{what} is {}, above the limit of {}; if that is intended, run with --allow-large (see docs/limits.md)",
-                crate::error::num(rows),
+                autoscale_sim::error::num(rows),
                 scenario::limits::MAX_TRACE_ROWS
             ))
             .in_file(&a.scenario)

@@ -1,7 +1,7 @@
 //! `autoscale-sim validate`: simulated against analytic mean wait and P(wait).
 
-use crate::error::Error;
-use crate::validate;
+use autoscale_sim::error::Error;
+use autoscale_sim::validate;
 
 /// Arguments of `autoscale-sim validate`.
 #[derive(Debug, clap::Args)]
@@ -24,7 +24,7 @@ pub const MAX_REPLICATIONS: u32 = 10_000;
 /// Runs every case; exit status 1 if any is off.
 pub fn run(args: &ValidateArgs) -> Result<i32, Error> {
     if args.replications > MAX_REPLICATIONS && !args.allow_large {
-        return Err(crate::error::InputError::new(format!(
+        return Err(autoscale_sim::error::InputError::new(format!(
             "the number of replications per case is {}, above the limit of {MAX_REPLICATIONS}; if that is intended, run with --allow-large (see docs/limits.md)",
             args.replications
         ))

@@ -26,11 +26,11 @@ use super::plan::Plan;
 use super::replay::{Measured, REPLICATION};
 use crate::autoscaler::{Autoscaler, Decision, Observation};
 use crate::error::{Error, InputError};
-use crate::metrics::TimelineRow;
 use crate::output::csv::{TIMELINE_COLUMNS, num, timeline_fields};
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
+use crate::stats::TimelineRow;
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use crate::workload;
 

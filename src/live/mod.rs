@@ -24,6 +24,7 @@ pub mod image;
 pub mod plan;
 pub mod replay;
 pub mod server;
+pub mod session;
 pub mod timer;
 
 use crate::error::Error;

@@ -6,7 +6,7 @@
 //! replication) is an empty field, which pandas and R read as missing.
 
 use crate::experiment::{AGGREGATED, Experiment};
-use crate::metrics::{RunSummary, TimelineRow};
+use crate::stats::{RunSummary, TimelineRow};
 
 /// The `summary.csv` columns, in order.
 pub const SUMMARY_COLUMNS: [&str; 21] = [
@@ -229,7 +229,7 @@ pub fn latency_csv(exp: &Experiment) -> Vec<u8> {
         .expect("in memory");
     for pt in &exp.points {
         for p in &pt.scenario.policies {
-            let mut pooled = crate::metrics::LatencyHistogram::new();
+            let mut pooled = crate::stats::LatencyHistogram::new();
             for r in exp
                 .runs
                 .iter()

@@ -14,6 +14,7 @@ pub mod report;
 pub mod results;
 pub mod table;
 pub mod target;
+pub mod write;
 
 use crate::error::Error;
 use std::path::Path;

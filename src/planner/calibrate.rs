@@ -33,8 +33,8 @@
 //! This module is pure maths: the tables are measured on the simulator by
 //! [`crate::calibration`], before any run, and handed to the policies when they are built.
 
-use super::dp::ViolationColumns;
 use super::queueing::{Dispatch, ViolationModel};
+use super::schedule::ViolationColumns;
 use crate::cluster::Balancer;
 use crate::cluster::service::ServiceSpec;
 use crate::time::SimDuration;

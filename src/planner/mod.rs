@@ -1,8 +1,8 @@
 //! Planning: queueing formulas, forecasting and the dynamic-programming planner.
 
 pub mod calibrate;
-pub mod dp;
 pub mod forecast;
-pub mod lcp;
+pub mod lazy_capacity;
 pub mod queueing;
+pub mod schedule;
 pub mod uncertainty;

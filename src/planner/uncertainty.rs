@@ -34,7 +34,7 @@
 //!
 //! Everything is deterministic; each observation costs `O(1)` and each summary `O(W log W)`.
 
-use super::dp::{Prices, StageCosts, ViolationColumns};
+use super::schedule::{Prices, StageCosts, ViolationColumns};
 use std::collections::VecDeque;
 
 /// Smallest kernel width, in square roots of requests per second.
@@ -722,8 +722,8 @@ mod tests {
     #[test]
     fn grid_interpolation_costs_almost_nothing() {
         use crate::cluster::service::ServiceSpec;
-        use crate::planner::dp::{PlanInput, Switching, plan};
         use crate::planner::queueing::{Dispatch, ViolationModel};
+        use crate::planner::schedule::{PlanInput, Switching, plan};
         use crate::time::SimDuration;
         let model = ViolationModel::new(
             &ServiceSpec::Exponential {

@@ -22,8 +22,9 @@ pub mod runner;
 pub mod scenario;
 
 use crate::error::{Error, InputError};
+use crate::experiment::{RunOptions, apply_common};
 use crate::output::folder::ResultsFolder;
-use crate::output::manifest::Manifest;
+use crate::output::write::Origin;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,13 +33,10 @@ use std::path::{Path, PathBuf};
 pub struct RunRequest {
     pub scenario: PathBuf,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub replications: Option<u32>,
-    pub policies: Vec<String>,
-    pub threads: Option<usize>,
+    /// The command line's overrides; `shard` is refused (a serverless scenario has no sweep
+    /// to split).
+    pub options: RunOptions,
     pub quiet: bool,
-    /// `--shard I/N`: refused, a serverless scenario has no sweep to split.
-    pub shard: Option<(usize, usize)>,
 }
 
 /// Whether the file at `path` is a serverless scenario (false when it cannot be read: the
@@ -50,36 +48,21 @@ pub fn is_serverless_file(path: &Path) -> bool {
 /// Loads a serverless scenario and applies the command line's overrides.
 pub fn load_with(req: &RunRequest) -> Result<scenario::FaasScenario, InputError> {
     let mut sc = scenario::load(&req.scenario)?;
-    if let Some(s) = req.seed {
-        sc.seed = s;
-    }
-    if let Some(r) = req.replications {
-        if r == 0 {
-            return Err(InputError::new("expected at least 1 replication").key("--replications"));
-        }
-        sc.replications = r;
-    }
-    if !req.policies.is_empty() {
-        for name in &req.policies {
-            if !sc.policies.iter().any(|p| &p.name == name) {
-                let known: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
-                return Err(InputError::new(format!(
-                    "no policy named \"{name}\" in the scenario; its policies are: {}",
-                    known.join(", ")
-                ))
-                .in_file(&sc.path)
-                .key("--policy"));
-            }
-        }
-        sc.policies.retain(|p| req.policies.contains(&p.name));
-    }
+    apply_common(
+        &req.options,
+        &req.scenario,
+        &mut sc.seed,
+        &mut sc.replications,
+        &mut sc.policies,
+        |p| &p.name,
+    )?;
     Ok(sc)
 }
 
 /// `autoscale-sim run` for a serverless scenario: simulates, writes the results folder, prints
 /// the comparison table.
 pub fn run(req: &RunRequest) -> Result<i32, Error> {
-    if req.shard.is_some() {
+    if req.options.shard.is_some() {
         return Err(InputError::new(
             "--shard splits the points of a [sweep], and a serverless scenario ([platform]) has none: run it without --shard",
         )
@@ -91,7 +74,7 @@ pub fn run(req: &RunRequest) -> Result<i32, Error> {
     let exp = runner::run(
         &sc,
         &runner::FaasOptions {
-            threads: req.threads,
+            threads: req.options.threads,
         },
     )?;
     let out = req
@@ -116,19 +99,18 @@ pub fn write_results(exp: &runner::FaasExperiment, dir: &Path) -> Result<(), Err
     folder.write("functions.csv", &output::functions_csv(exp))?;
     folder.write("function_cdf.csv", &output::function_cdf_csv(exp))?;
     let sc = &exp.scenario;
-    let copy = crate::commands::run::scenario_copy(&sc.path, &sc.text, sc.seed, sc.replications);
-    folder.write(crate::output::results::SCENARIO_COPY, copy.as_bytes())?;
+    let origin = Origin {
+        name: &sc.name,
+        path: &sc.path,
+        text: &sc.text,
+        seed: sc.seed,
+        replications: sc.replications,
+        policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
+        shard: None,
+    };
+    origin.write_copy(&mut folder)?;
     crate::output::plot::coldstart_memory::write(&chart_points(exp), &mut folder)?;
-    folder.commit(Manifest::new(
-        "run",
-        &sc.name,
-        &sc.text,
-        sc.seed,
-        sc.policies.iter().map(|p| p.name.clone()).collect(),
-        sc.replications,
-        None,
-    ))?;
-    Ok(())
+    origin.commit(folder)
 }
 
 /// One point per policy of the cold-start/wasted-memory chart: (policy, wasted memory in
@@ -179,7 +161,7 @@ pub fn table(exp: &runner::FaasExperiment) -> String {
             .runs
             .iter()
             .filter(|r| r.policy == i)
-            .map(|r| r.requests)
+            .map(|r| r.stats.requests)
             .sum::<u64>()
             / u64::from(exp.scenario.replications);
         let _ = writeln!(

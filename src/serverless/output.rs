@@ -11,7 +11,7 @@
 //! Numbers are written with Rust's shortest round-trip formatting; NaN is an empty cell.
 
 use super::runner::{FaasExperiment, FunctionRow, RunTotals};
-use crate::metrics::{mean_ci95, ratio};
+use crate::stats::{mean_ci95, ratio};
 use std::fmt::Write;
 
 fn num(x: f64) -> String {
@@ -75,19 +75,25 @@ pub struct RunMetrics {
 
 pub fn metrics(e: &FaasExperiment, r: &RunTotals) -> RunMetrics {
     let c = &e.scenario.cost;
-    let instance_s = r.instance_s();
+    let instance_s = r.stats.instance_s();
     let (cold, _) = distributions(e, r.policy, r.replication);
     RunMetrics {
-        mean_wait_s: ratio(r.wait_sum_ns as f64 / 1e9, r.completed as f64),
-        p_wait: ratio(r.cold_starts as f64, r.completed as f64),
-        mean_latency_s: ratio(r.latency_sum_ns as f64 / 1e9, r.completed as f64),
-        violations: r.cold_starts + r.throttles,
-        violation_ratio: ratio((r.cold_starts + r.throttles) as f64, r.requests as f64),
+        mean_wait_s: ratio(r.stats.wait_sum_ns as f64 / 1e9, r.stats.completed as f64),
+        p_wait: ratio(r.stats.cold_starts as f64, r.stats.completed as f64),
+        mean_latency_s: ratio(
+            r.stats.latency_sum_ns as f64 / 1e9,
+            r.stats.completed as f64,
+        ),
+        violations: r.stats.cold_starts + r.stats.throttles,
+        violation_ratio: ratio(
+            (r.stats.cold_starts + r.stats.throttles) as f64,
+            r.stats.requests as f64,
+        ),
         instance_s,
-        objective: c.objective(instance_s, r.cold_starts, r.throttles),
+        objective: c.objective(instance_s, r.stats.cold_starts, r.stats.throttles),
         provider_cost: instance_s * c.instance_hour / 3600.0,
-        user_cost: r.billed_s * c.request_second + r.completed as f64 * c.request,
-        cold_start_ratio: ratio(r.cold_starts as f64, r.requests as f64),
+        user_cost: r.stats.billed_s * c.request_second + r.stats.completed as f64 * c.request,
+        cold_start_ratio: ratio(r.stats.cold_starts as f64, r.stats.requests as f64),
         function_p50: quantile(&cold, 0.5),
         function_p75: quantile(&cold, 0.75),
     }
@@ -102,7 +108,7 @@ pub fn summary_csv(e: &FaasExperiment) -> Vec<u8> {
     for r in &e.runs {
         let m = metrics(e, r);
         let pol = &sc.policies[r.policy];
-        let q = |x: f64| num(r.latency.quantile_s(x));
+        let q = |x: f64| num(r.stats.latency.quantile_s(x));
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -110,9 +116,9 @@ pub fn summary_csv(e: &FaasExperiment) -> Vec<u8> {
             pol.name,
             r.replication,
             sc.seed,
-            r.requests,
-            r.completed,
-            r.throttles,
+            r.stats.requests,
+            r.stats.completed,
+            r.stats.throttles,
             num(m.mean_wait_s),
             num(m.p_wait),
             num(m.mean_latency_s),
@@ -124,21 +130,21 @@ pub fn summary_csv(e: &FaasExperiment) -> Vec<u8> {
             num(m.instance_s),
             num(m.objective),
             num(m.objective),
-            r.created,
-            r.removed,
+            r.stats.created,
+            r.stats.removed,
             pol.kind.type_name(),
             r.functions,
-            r.cold_starts,
+            r.stats.cold_starts,
             num(m.cold_start_ratio),
-            r.throttles,
-            num(r.busy_instance_s),
-            num(r.idle_instance_s),
-            num(r.provisioned_instance_s),
+            r.stats.throttles,
+            num(r.stats.busy_instance_s),
+            num(r.stats.idle_instance_s),
+            num(r.stats.provisioned_instance_s),
             num(m.instance_s / t),
-            num(r.busy_instance_s / t),
-            num(r.idle_instance_s / t),
-            r.pre_warms,
-            num(r.billed_s),
+            num(r.stats.busy_instance_s / t),
+            num(r.stats.idle_instance_s / t),
+            r.stats.pre_warms,
+            num(r.stats.billed_s),
             num(m.provider_cost),
             num(m.user_cost),
             num(m.function_p50),
@@ -167,14 +173,14 @@ fn policy_metric(e: &FaasExperiment, r: &RunTotals, name: &str) -> f64 {
     let m = metrics(e, r);
     match name {
         "mean_latency_s" => m.mean_latency_s,
-        "p95_latency_s" => r.latency.quantile_s(0.95),
-        "p99_latency_s" => r.latency.quantile_s(0.99),
+        "p95_latency_s" => r.stats.latency.quantile_s(0.95),
+        "p99_latency_s" => r.stats.latency.quantile_s(0.99),
         "slo_violation_ratio" => m.violation_ratio,
         "replica_seconds" => m.instance_s,
         "cost" | "objective" => m.objective,
         "cold_start_ratio" => m.cold_start_ratio,
-        "idle_instance_seconds" => r.idle_instance_s,
-        "throttles" => r.throttles as f64,
+        "idle_instance_seconds" => r.stats.idle_instance_s,
+        "throttles" => r.stats.throttles as f64,
         "function_cold_start_ratio_p75" => m.function_p75,
         _ => f64::NAN,
     }
@@ -239,7 +245,7 @@ pub fn timeline_csv(e: &FaasExperiment) -> Vec<u8> {
     let interval = sc.interval.as_secs_f64();
     let duration = sc.duration.as_secs_f64();
     for r in &e.runs {
-        for (k, row) in r.intervals.iter().enumerate() {
+        for (k, row) in r.stats.intervals.iter().enumerate() {
             let start = k as f64 * interval;
             let len = (duration - start).min(interval);
             let p95 = row.latency.as_ref().map_or(f64::NAN, |h| {

@@ -36,8 +36,8 @@
 
 use super::keepalive::{KeepAlive, Windows};
 use crate::cluster::service::ServiceSampler;
-use crate::metrics::LatencyHistogram;
 use crate::rng::SimRng;
+use crate::stats::LatencyHistogram;
 use crate::time::SimDuration;
 use hdrhistogram::Histogram;
 use std::cmp::Reverse;
@@ -102,6 +102,28 @@ pub struct IntervalRow {
     pub latency: Option<Histogram<u32>>,
 }
 
+impl IntervalRow {
+    /// Adds another function's row of the same interval to this one.
+    pub fn add(&mut self, b: &IntervalRow) {
+        self.arrivals += b.arrivals;
+        self.completed += b.completed;
+        self.dropped += b.dropped;
+        self.cold_starts += b.cold_starts;
+        self.ready += b.ready;
+        self.starting += b.starting;
+        self.busy_slots_s += b.busy_slots_s;
+        self.waiting_s += b.waiting_s;
+        self.ready_slots_s += b.ready_slots_s;
+        self.instance_s += b.instance_s;
+        if let Some(h) = &b.latency {
+            match &mut self.latency {
+                Some(x) => x.add(h).expect("histograms of equal bounds add"),
+                None => self.latency = Some(h.clone()),
+            }
+        }
+    }
+}
+
 /// What one function measured over `[warmup, duration)`.
 #[derive(Clone, Debug)]
 pub struct FunctionStats {
@@ -130,6 +152,53 @@ pub struct FunctionStats {
 }
 
 impl FunctionStats {
+    /// Nothing measured yet, over `intervals` report intervals.
+    pub fn new(intervals: usize) -> FunctionStats {
+        FunctionStats {
+            requests: 0,
+            completed: 0,
+            throttles: 0,
+            cold_starts: 0,
+            wait_sum_ns: 0,
+            latency_sum_ns: 0,
+            latency: LatencyHistogram::new(),
+            busy_instance_s: 0.0,
+            idle_instance_s: 0.0,
+            provisioned_instance_s: 0.0,
+            running_s: 0.0,
+            billed_s: 0.0,
+            created: 0,
+            removed: 0,
+            pre_warms: 0,
+            peak_instances: 0,
+            intervals: vec![IntervalRow::default(); intervals],
+        }
+    }
+
+    /// Adds another function's measurements (over the same intervals) to these: counts, sums
+    /// and histograms add; the peak is the larger of the two.
+    pub fn add(&mut self, s: &FunctionStats) {
+        self.requests += s.requests;
+        self.completed += s.completed;
+        self.throttles += s.throttles;
+        self.cold_starts += s.cold_starts;
+        self.wait_sum_ns += s.wait_sum_ns;
+        self.latency_sum_ns += s.latency_sum_ns;
+        self.latency.merge(&s.latency);
+        self.busy_instance_s += s.busy_instance_s;
+        self.idle_instance_s += s.idle_instance_s;
+        self.provisioned_instance_s += s.provisioned_instance_s;
+        self.running_s += s.running_s;
+        self.billed_s += s.billed_s;
+        self.created += s.created;
+        self.removed += s.removed;
+        self.pre_warms += s.pre_warms;
+        self.peak_instances = self.peak_instances.max(s.peak_instances);
+        for (a, b) in self.intervals.iter_mut().zip(&s.intervals) {
+            a.add(b);
+        }
+    }
+
     pub fn instance_s(&self) -> f64 {
         self.busy_instance_s + self.idle_instance_s
     }
@@ -252,25 +321,7 @@ pub fn simulate(
         running_requests: 0,
         idle_since: None,
         last: 0,
-        s: FunctionStats {
-            requests: 0,
-            completed: 0,
-            throttles: 0,
-            cold_starts: 0,
-            wait_sum_ns: 0,
-            latency_sum_ns: 0,
-            latency: LatencyHistogram::new(),
-            busy_instance_s: 0.0,
-            idle_instance_s: 0.0,
-            provisioned_instance_s: 0.0,
-            running_s: 0.0,
-            billed_s: 0.0,
-            created: 0,
-            removed: 0,
-            pre_warms: 0,
-            peak_instances: 0,
-            intervals: vec![IntervalRow::default(); w.intervals()],
-        },
+        s: FunctionStats::new(w.intervals()),
     };
     sim.run(arrivals);
     sim.s

@@ -7,7 +7,7 @@
 //! - `instances = N`: N in every interval;
 //! - `plan = "FILE.csv"`: a `time_s,replicas` file (the `plan.csv` that `autoscale-sim plan`
 //!   and `run` write), the count in force at each interval's start;
-//! - `plan = "oracle"`: the DP planner ([`crate::planner::dp::plan`]) run once per function on
+//! - `plan = "oracle"`: the DP planner ([`crate::planner::schedule::plan`]) run once per function on
 //!   its true arrivals per interval. It SEES THE FUTURE (the very arrivals it will serve) and is
 //!   labelled so: a lower bound, not a deployable policy.
 //! - `plan = "dp"`: the online planner, deployable: at the start of each interval it knows only
@@ -30,8 +30,8 @@
 
 use std::collections::VecDeque;
 
-use crate::planner::dp::{PlanInput, Switching, plan};
 use crate::planner::forecast::{ForecastMethod, Forecaster};
+use crate::planner::schedule::{PlanInput, Switching, plan};
 
 /// Smoothing of the online planner's EWMA forecast (weight of the newest interval).
 pub const DP_EWMA_ALPHA: f64 = 0.5;

@@ -8,13 +8,12 @@
 use super::functions::{Arrivals, Function, FunctionReader, stream};
 use super::keepalive::{HybridHistogram, KeepAlive};
 use super::platform::{
-    self, ColdStart, FunctionPolicy, FunctionStats, IntervalRow, PlatformParams, Streams, Window,
+    self, ColdStart, FunctionPolicy, FunctionStats, PlatformParams, Streams, Window,
 };
 use super::provisioned::{PlanPrices, online_schedule, oracle_schedule, schedule_from_plan};
 use super::scenario::{ColdSpec, FaasScenario, PlanSource, PolicyKind};
 use crate::cluster::service::ServiceSampler;
 use crate::error::{Error, InputError};
-use crate::metrics::LatencyHistogram;
 use rayon::prelude::*;
 
 /// Functions simulated together.
@@ -45,32 +44,18 @@ pub struct FunctionRow {
 impl FunctionRow {
     /// Cold starts over requests (NaN without requests).
     pub fn cold_start_ratio(&self) -> f64 {
-        crate::metrics::ratio(self.cold_starts as f64, self.requests as f64)
+        crate::stats::ratio(self.cold_starts as f64, self.requests as f64)
     }
 }
 
-/// The totals of one (policy, replication) over every function.
+/// The totals of one (policy, replication) over every function: their measurements added up
+/// (`stats.peak_instances` is the largest of the functions' peaks).
 #[derive(Clone, Debug)]
 pub struct RunTotals {
     pub policy: usize,
     pub replication: u32,
     pub functions: u64,
-    pub requests: u64,
-    pub completed: u64,
-    pub throttles: u64,
-    pub cold_starts: u64,
-    pub wait_sum_ns: u128,
-    pub latency_sum_ns: u128,
-    pub latency: LatencyHistogram,
-    pub busy_instance_s: f64,
-    pub idle_instance_s: f64,
-    pub provisioned_instance_s: f64,
-    pub running_s: f64,
-    pub billed_s: f64,
-    pub created: u64,
-    pub removed: u64,
-    pub pre_warms: u64,
-    pub intervals: Vec<IntervalRow>,
+    pub stats: FunctionStats,
 }
 
 impl RunTotals {
@@ -79,64 +64,13 @@ impl RunTotals {
             policy,
             replication,
             functions: 0,
-            requests: 0,
-            completed: 0,
-            throttles: 0,
-            cold_starts: 0,
-            wait_sum_ns: 0,
-            latency_sum_ns: 0,
-            latency: LatencyHistogram::new(),
-            busy_instance_s: 0.0,
-            idle_instance_s: 0.0,
-            provisioned_instance_s: 0.0,
-            running_s: 0.0,
-            billed_s: 0.0,
-            created: 0,
-            removed: 0,
-            pre_warms: 0,
-            intervals: vec![IntervalRow::default(); intervals],
+            stats: FunctionStats::new(intervals),
         }
     }
 
     fn add(&mut self, s: &FunctionStats) {
         self.functions += 1;
-        self.requests += s.requests;
-        self.completed += s.completed;
-        self.throttles += s.throttles;
-        self.cold_starts += s.cold_starts;
-        self.wait_sum_ns += s.wait_sum_ns;
-        self.latency_sum_ns += s.latency_sum_ns;
-        self.latency.merge(&s.latency);
-        self.busy_instance_s += s.busy_instance_s;
-        self.idle_instance_s += s.idle_instance_s;
-        self.provisioned_instance_s += s.provisioned_instance_s;
-        self.running_s += s.running_s;
-        self.billed_s += s.billed_s;
-        self.created += s.created;
-        self.removed += s.removed;
-        self.pre_warms += s.pre_warms;
-        for (a, b) in self.intervals.iter_mut().zip(&s.intervals) {
-            a.arrivals += b.arrivals;
-            a.completed += b.completed;
-            a.dropped += b.dropped;
-            a.cold_starts += b.cold_starts;
-            a.ready += b.ready;
-            a.starting += b.starting;
-            a.busy_slots_s += b.busy_slots_s;
-            a.waiting_s += b.waiting_s;
-            a.ready_slots_s += b.ready_slots_s;
-            a.instance_s += b.instance_s;
-            if let Some(h) = &b.latency {
-                match &mut a.latency {
-                    Some(x) => x.add(h).expect("histograms of equal bounds add"),
-                    None => a.latency = Some(h.clone()),
-                }
-            }
-        }
-    }
-
-    pub fn instance_s(&self) -> f64 {
-        self.busy_instance_s + self.idle_instance_s
+        self.stats.add(s);
     }
 }
 

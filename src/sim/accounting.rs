@@ -15,8 +15,8 @@
 
 use crate::autoscaler::Totals;
 use crate::cluster::model::{Areas, Cluster, RequestLog};
-use crate::metrics::{LatencyHistogram, RequestStats, RunSummary, TimelineRow};
 use crate::scenario::Scenario;
+use crate::stats::{LatencyHistogram, RequestStats, RunSummary, TimelineRow};
 use crate::time::NANOS_PER_SEC;
 
 /// Per-interval counters (all requests, warm-up included: the timeline shows the whole run).

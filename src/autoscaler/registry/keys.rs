@@ -5,7 +5,7 @@
 //! validates it with [`Keys`]: every error names the file, line, column and `policy.<key>`, and
 //! says what was expected.
 
-use crate::autoscaler::metrics::ClusterMetric;
+use crate::autoscaler::pipeline::ClusterMetric;
 use crate::error::InputError;
 use crate::planner::calibrate::ModelKind;
 use crate::scenario::source::{Dur, Finite, NonNegative, Positive, Source, positive_duration};

@@ -4,7 +4,7 @@ use super::*;
 use crate::autoscaler::hpa::Behavior;
 use crate::autoscaler::hpa::{RateKind, RatePolicy, Select};
 use crate::autoscaler::lcp::LcpParams;
-use crate::autoscaler::metrics::{ClusterMetric, ScrapeSpec};
+use crate::autoscaler::pipeline::{ClusterMetric, ScrapeSpec};
 use crate::autoscaler::threshold::PercentRounding;
 use crate::autoscaler::threshold::Step;
 use crate::planner::calibrate::ModelKind;

@@ -18,7 +18,7 @@
 //!   onto `[x^L_τ, x^U_τ]` (for convex costs `x^L_τ ≤ x^U_τ`).
 //!
 //! Both bounds come from forward dynamic programs over the truncated problem, updated in
-//! `O(R)` per interval with the same prefix/suffix minima as [`super::dp`]. With separate start
+//! `O(R)` per interval with the same prefix/suffix minima as [`super::schedule`]. With separate start
 //! and stop prices, `β = start + stop`: over a schedule the stops equal the starts minus the net
 //! change, so the two models differ only by a term in the final state, which is exactly the
 //! difference between the two truncated problems above.
@@ -30,7 +30,7 @@
 //! guarantee holds only approximately (LCP itself is well defined for any costs; if the
 //! bounds ever cross, `x^U` wins).
 
-use super::dp::{PlanError, StageCosts, Switching};
+use super::schedule::{PlanError, StageCosts, Switching};
 
 /// The online LCP state.
 #[derive(Clone, Debug)]
@@ -179,7 +179,7 @@ fn argmin_last(f: &[f64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::planner::dp::{CostMatrix, PlanInput, evaluate, plan};
+    use crate::planner::schedule::{CostMatrix, PlanInput, evaluate, plan};
     use crate::rng;
     use rand::RngExt;
 
