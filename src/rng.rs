@@ -51,6 +51,13 @@ pub fn stream(seed: u64, replication: u32, name: &str) -> SimRng {
     SimRng::seed_from_u64(stream_seed(seed, replication, name))
 }
 
+/// Sub-stream `index` of a stream seeded `base`: for a source that cuts its draws into
+/// independent pieces (the seconds of a diurnal workload), so that any piece can be drawn
+/// without the ones before it.
+pub fn substream(base: u64, index: u64) -> SimRng {
+    SimRng::seed_from_u64(mix(base ^ mix(index.wrapping_add(0x632B_E59B_D9B4_E019))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

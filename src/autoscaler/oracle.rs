@@ -118,6 +118,20 @@ pub fn true_rates(sc: &Scenario, replication: u32, period: SimDuration) -> Resul
         &sc.workload,
         rng::stream(sc.seed, replication, rng::ARRIVALS),
     )?;
+    // Sources that can count whole seconds without generating each arrival (the same counts).
+    let sec = crate::time::NANOS_PER_SEC;
+    if step.is_multiple_of(sec)
+        && end.is_multiple_of(sec)
+        && let Some(per_second) = source.counts_per_second(end / sec)
+    {
+        for (c, chunk) in counts
+            .iter_mut()
+            .zip(per_second.chunks((step / sec) as usize))
+        {
+            *c = chunk.iter().sum();
+        }
+        return Ok(rates_of(&counts, step, end));
+    }
     let mut batch: Vec<SimTime> = Vec::with_capacity(4096);
     'read: loop {
         batch.clear();
@@ -131,14 +145,20 @@ pub fn true_rates(sc: &Scenario, replication: u32, period: SimDuration) -> Resul
             counts[(t.0 / step) as usize] += 1;
         }
     }
-    Ok(counts
+    Ok(rates_of(&counts, step, end))
+}
+
+/// Rates per second of the counts of steps of `step` ns up to `end` (the last step may be
+/// shorter; its rate is over its own length).
+fn rates_of(counts: &[u64], step: u64, end: u64) -> Vec<f64> {
+    counts
         .iter()
         .enumerate()
         .map(|(i, &c)| {
             let len = (end - i as u64 * step).min(step);
             c as f64 / SimDuration(len).as_secs_f64()
         })
-        .collect())
+        .collect()
 }
 
 /// The oracle's plan for replication `replication` of `sc`, and the true rate of every step
@@ -320,6 +340,31 @@ step = "60s"
             rates,
             true_rates(&sc, 1, SimDuration::from_secs(60)).unwrap()
         );
+    }
+
+    /// A diurnal workload's counts come per second without generating each arrival, and are
+    /// exactly the arrivals the simulation replays.
+    #[test]
+    fn true_rates_of_a_diurnal_load_are_the_simulated_arrivals() {
+        let text = STEP.replace(
+            "type = \"step\"\nsteps = [[0, 20.0], [\"5m\", 200.0], [\"12m\", 20.0]]",
+            "type = \"diurnal\"\nrate = 80.0\namplitude = 0.9\nperiod = \"7m\"\nphase = 0.3",
+        );
+        let sc = crate::scenario::parse(Path::new("t.toml"), &text).unwrap();
+        let mut source =
+            workload::open(&sc.workload, rng::stream(sc.seed, 0, rng::ARRIVALS)).unwrap();
+        assert!(source.counts_per_second(1200).is_some());
+        for step in [1, 60] {
+            let rates = true_rates(&sc, 0, SimDuration::from_secs(step)).unwrap();
+            assert_eq!(rates.len() as u64, 1200 / step);
+            let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
+            let per_minute: Vec<u64> = rates
+                .chunks((60 / step) as usize)
+                .map(|c| c.iter().map(|r| (r * step as f64).round() as u64).sum())
+                .collect();
+            let simulated: Vec<u64> = run.timeline.iter().map(|row| row.arrivals).collect();
+            assert_eq!(per_minute, simulated);
+        }
     }
 
     /// The simulation carries out the plan exactly: the containers ready through each step

@@ -38,6 +38,13 @@ pub trait ArrivalSource: Send {
     fn covered_until(&self) -> Option<SimTime> {
         None
     }
+
+    /// The arrivals of each whole second `0..seconds`, counted without generating each
+    /// arrival, and exactly those [`fill`](Self::fill) would yield, when the source can; `None`
+    /// otherwise, and once anything has been read. A source that answers is left as it was.
+    fn counts_per_second(&mut self, _seconds: u64) -> Option<Vec<u64>> {
+        None
+    }
 }
 
 /// A validated workload of a scenario.

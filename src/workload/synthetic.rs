@@ -4,8 +4,9 @@
 //!   (`poisson`, `step` and `spike` workloads). Because the exponential distribution is
 //!   memoryless, a gap that would cross a change point is discarded and drawing restarts at the
 //!   change point with the new rate: the result is exactly the non-homogeneous Poisson process.
-//! - [`Diurnal`]: a sinusoidal rate, by thinning (Lewis and Shedler): candidates at the peak
-//!   rate, each kept with probability rate(t) / peak.
+//! - [`Diurnal`]: a sinusoidal rate, second by second: each second's Poisson count from a
+//!   stream of its own, then its arrival times given the count (so counts per second can be
+//!   read without generating the arrivals).
 //! - [`Mmpp`]: a Markov-modulated Poisson process.
 //!
 //! Times are kept as integer nanoseconds; each exponential gap is rounded to the nearest
@@ -16,7 +17,7 @@ use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Poisson};
 
 /// An exponential gap at `rate` per second, in nanoseconds (rounded to nearest).
 #[inline]
@@ -112,33 +113,109 @@ impl ArrivalSource for Piecewise {
     }
 }
 
-/// Non-homogeneous Poisson arrivals with a sinusoidal rate, by thinning.
+/// Non-homogeneous Poisson arrivals with a sinusoidal rate, generated second by second.
+///
+/// Each whole second `k` has a random stream of its own, [`crate::rng::substream`] `k` of a seed drawn
+/// once from the replication's `arrivals` stream. From it the second first draws its count,
+/// Poisson with mean `∫ rate` over the second (in closed form), then that many arrival times,
+/// independent with density `rate(t) / mean` within the second (by rejection under a bound of
+/// the rate over the second), sorted. Given their number, the points of a Poisson process in
+/// an interval are independent with that density, so this is exactly the non-homogeneous
+/// Poisson process. And a second's count can be drawn without its times
+/// ([`ArrivalSource::counts_per_second`]): the oracle reads a day of arrivals that way, the
+/// very counts the simulation replays, without generating each arrival.
 pub struct Diurnal {
     rate: f64,
     amplitude: f64,
     period_s: f64,
     phase: f64,
-    peak: f64,
-    now: u64,
-    rng: SimRng,
+    /// Seed of the per-second streams.
+    base: u64,
+    /// The next second to generate.
+    second: u64,
+    /// The arrivals of the second generated last, sorted, and how many were handed out.
+    pending: Vec<SimTime>,
+    cursor: usize,
 }
 
+/// Seconds a nanosecond clock can hold.
+const LAST_SECOND: u64 = u64::MAX / NANOS_PER_SEC;
+
 impl Diurnal {
-    pub fn new(rate: f64, amplitude: f64, period: SimDuration, phase: f64, rng: SimRng) -> Self {
+    pub fn new(
+        rate: f64,
+        amplitude: f64,
+        period: SimDuration,
+        phase: f64,
+        mut rng: SimRng,
+    ) -> Self {
         Diurnal {
             rate,
             amplitude,
             period_s: period.as_secs_f64(),
             phase,
-            peak: rate * (1.0 + amplitude),
-            now: 0,
-            rng,
+            base: rng.random(),
+            second: 0,
+            pending: Vec::new(),
+            cursor: 0,
         }
     }
 
     /// The arrival rate at time `t` (seconds).
     pub fn rate_at(&self, t: f64) -> f64 {
         diurnal_rate(self.rate, self.amplitude, self.period_s, self.phase, t)
+    }
+
+    /// The sine's angle at time `t` (seconds).
+    fn angle(&self, t: f64) -> f64 {
+        std::f64::consts::TAU * (t / self.period_s + self.phase)
+    }
+
+    /// The expected arrivals of second `k`: `rate (1 + a (cos θ(k) − cos θ(k+1)) / w)` with
+    /// `w = 2π / period`, the difference of cosines written as a product (no cancellation).
+    fn mean_in_second(&self, k: u64) -> f64 {
+        let w = std::f64::consts::TAU / self.period_s;
+        let mid = self.angle(k as f64 + 0.5);
+        let m = self.rate * (1.0 + self.amplitude * 2.0 * mid.sin() * (w / 2.0).sin() / w);
+        m.max(0.0)
+    }
+
+    /// Second `k`'s stream, and its count drawn from it (the stream's first draw).
+    fn count(&self, k: u64) -> (SimRng, u64) {
+        let mut rng = crate::rng::substream(self.base, k);
+        let mean = self.mean_in_second(k);
+        let n = match Poisson::new(mean) {
+            Ok(p) => p.sample(&mut rng) as u64,
+            // A mean of 0 (or beyond Poisson::MAX_LAMBDA, 1.8e19 a second).
+            Err(_) => 0,
+        };
+        (rng, n)
+    }
+
+    /// Generates second `k` into `pending`.
+    fn generate(&mut self, k: u64) {
+        let (mut rng, n) = self.count(k);
+        self.pending.clear();
+        self.cursor = 0;
+        // The rate over the second is at most its larger end plus half the sine's largest
+        // change over a second (its slope is at most w); a hair above, against rounding.
+        let w = std::f64::consts::TAU / self.period_s;
+        let (s0, s1) = (self.angle(k as f64).sin(), self.angle(k as f64 + 1.0).sin());
+        let top = (s0.max(s1) + w / 2.0).min(1.0);
+        let bound = self.rate * (1.0 + self.amplitude * top) * (1.0 + 1e-9);
+        let start = k * NANOS_PER_SEC;
+        for _ in 0..n {
+            loop {
+                let u: f64 = rng.random();
+                let v: f64 = rng.random();
+                if v * bound < self.rate_at(k as f64 + u) {
+                    let ns = ((u * NANOS_PER_SEC as f64) as u64).min(NANOS_PER_SEC - 1);
+                    self.pending.push(SimTime(start + ns));
+                    break;
+                }
+            }
+        }
+        self.pending.sort_unstable();
     }
 }
 
@@ -149,26 +226,37 @@ pub fn diurnal_rate(rate: f64, amplitude: f64, period_s: f64, phase: f64, t: f64
 
 impl ArrivalSource for Diurnal {
     fn fill(&mut self, out: &mut Vec<SimTime>, max: usize) -> Result<usize, InputError> {
-        if self.peak <= 0.0 {
+        if self.rate * (1.0 + self.amplitude) <= 0.0 {
             return Ok(0);
         }
         let mut n = 0;
         while n < max {
-            let t = self
-                .now
-                .saturating_add(exp_gap_ns(&mut self.rng, self.peak));
-            if t == u64::MAX {
-                return Ok(n);
+            if self.cursor == self.pending.len() {
+                if self.second >= LAST_SECOND {
+                    break;
+                }
+                let k = self.second;
+                self.second += 1;
+                self.generate(k);
+                continue;
             }
-            self.now = t;
-            let keep = self.rate_at(t as f64 / NANOS_PER_SEC as f64) / self.peak;
-            let u: f64 = self.rng.random();
-            if u < keep {
-                out.push(SimTime(t));
-                n += 1;
-            }
+            let take = (max - n).min(self.pending.len() - self.cursor);
+            out.extend_from_slice(&self.pending[self.cursor..self.cursor + take]);
+            self.cursor += take;
+            n += take;
         }
         Ok(n)
+    }
+
+    fn counts_per_second(&mut self, seconds: u64) -> Option<Vec<u64>> {
+        if self.second != 0 {
+            return None;
+        }
+        Some(
+            (0..seconds.min(LAST_SECOND))
+                .map(|k| self.count(k).1)
+                .collect(),
+        )
     }
 }
 
@@ -341,6 +429,46 @@ mod tests {
             (q - expected_q).abs() < 4.0 * expected_q.sqrt(),
             "{q} vs {expected_q}"
         );
+    }
+
+    /// Counts per second, drawn without the arrivals, are the arrivals `fill` yields, also
+    /// with a period of a few seconds (the rate bound's slope term) and a rate touching 0.
+    #[test]
+    fn diurnal_counts_per_second_are_its_arrivals() {
+        for (rate, amplitude, period, phase) in [(50.0, 0.8, 600, 0.0), (7.0, 1.0, 3, 0.25)] {
+            let make = || {
+                Diurnal::new(
+                    rate,
+                    amplitude,
+                    SimDuration::from_secs(period),
+                    phase,
+                    rng::stream(6, 0, "arrivals"),
+                )
+            };
+            let counts = make().counts_per_second(1800).unwrap();
+            let a = collect_until(&mut make(), SimTime::from_secs_f64(1800.0));
+            let mut from_fill = vec![0u64; 1800];
+            for t in &a {
+                from_fill[(t.0 / NANOS_PER_SEC) as usize] += 1;
+            }
+            assert_eq!(counts, from_fill);
+            assert!(a.windows(2).all(|w| w[0] <= w[1]));
+            // Over whole periods the mean is `rate`: 1800 s hold whole periods of both.
+            let n = a.len() as f64;
+            let expected = rate * 1800.0;
+            assert!((n - expected).abs() < 4.0 * expected.sqrt(), "{n}");
+        }
+        // Once read, a source does not count.
+        let mut src = Diurnal::new(
+            5.0,
+            0.5,
+            SimDuration::from_secs(60),
+            0.0,
+            rng::stream(6, 0, "a"),
+        );
+        let mut buf = Vec::new();
+        src.fill(&mut buf, 1).unwrap();
+        assert_eq!(src.counts_per_second(10), None);
     }
 
     /// The long-run MMPP rate is Σ rate_i d_i / Σ d_i.
