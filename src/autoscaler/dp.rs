@@ -58,6 +58,7 @@ use crate::error::InputError;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
+use crate::planner::mixture;
 use crate::planner::schedule::{PlanInput, plan};
 use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
 use crate::scenario::Scenario;
@@ -132,7 +133,8 @@ impl Dp {
         let planning = Planning::of(sc, params.step);
         let model = planner_model(sc, params.model, calibrations)?;
         let forecaster = Forecaster::new(params.forecaster)
-            .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?;
+            .map_err(|e| Error::Other(format!("dp forecaster: {e}")))?
+            .scored_at(planning.delay_steps + 1);
         let (observe, parts) = observation_period(planning.step);
         let window = (ERROR_WINDOW_S as f64 / observe.as_secs_f64())
             .ceil()
@@ -254,12 +256,13 @@ pub struct RawDp {
     pub beta: Option<Spanned<NonNegative>>,
     pub gamma: Option<Spanned<NonNegative>>,
     pub season: Option<Spanned<Dur>>,
+    pub share: Option<Spanned<NonNegative>>,
     pub margin: Option<Spanned<NonNegative>>,
     pub model: Option<Spanned<String>>,
 }
 
 /// The forecasters `dp` takes, for error messages.
-const FORECASTERS: &str = "\"last\", \"ewma\", \"seasonal_naive\" or \"holt_winters\"";
+const FORECASTERS: &str = "\"auto\", \"last\", \"ewma\", \"seasonal_naive\" or \"holt_winters\"";
 
 impl PolicyType for DpParams {
     const TYPE: &'static str = "dp";
@@ -277,7 +280,7 @@ impl PolicyType for DpParams {
             .as_ref()
             .map_or(DEFAULT_FORECASTER, |f| f.get_ref().as_str());
         let (uses_alpha, uses_hw, uses_season) = match name {
-            "last" => (false, false, false),
+            "auto" | "last" => (false, false, false),
             "ewma" => (true, false, false),
             "seasonal_naive" => (false, false, true),
             "holt_winters" => (true, true, true),
@@ -317,6 +320,12 @@ impl PolicyType for DpParams {
                 raw.season.as_ref().map(|v| v.span()),
                 uses_season,
                 "\"seasonal_naive\" and \"holt_winters\"",
+            ),
+            (
+                "share",
+                raw.share.as_ref().map(|v| v.span()),
+                name == "auto",
+                "\"auto\"",
             ),
         ] {
             if let Some(span) = span
@@ -371,6 +380,16 @@ impl PolicyType for DpParams {
             0
         };
         let forecaster = match name {
+            "auto" => ForecastMethod::Auto {
+                share: k.number(
+                    &raw.share,
+                    "share",
+                    mixture::DEFAULT_SHARE,
+                    |x| x < 1.0,
+                    "a fraction from 0 to below 1",
+                )?,
+                step_s: step.as_secs_f64(),
+            },
             "last" => ForecastMethod::Last,
             "ewma" => ForecastMethod::Ewma { alpha },
             "seasonal_naive" => ForecastMethod::SeasonalNaive { period },
@@ -393,7 +412,9 @@ impl PolicyType for DpParams {
             | ForecastMethod::HoltWinters { period, .. } => {
                 SimDuration(step.0.saturating_mul(period as u64))
             }
-            ForecastMethod::Last | ForecastMethod::Ewma { .. } => SimDuration::ZERO,
+            ForecastMethod::Last | ForecastMethod::Ewma { .. } | ForecastMethod::Auto { .. } => {
+                SimDuration::ZERO
+            }
         };
         Ok(DpParams {
             step,
@@ -413,6 +434,7 @@ impl PolicyType for DpParams {
             ("forecaster", p.forecaster.name().to_string()),
         ];
         match p.forecaster {
+            ForecastMethod::Auto { share, .. } => v.push(("share", share.to_string())),
             ForecastMethod::Last => {}
             ForecastMethod::Ewma { alpha } => v.push(("alpha", alpha.to_string())),
             ForecastMethod::SeasonalNaive { .. } => v.push(("season", secs(p.season))),

@@ -3,7 +3,9 @@
 //! A [`Forecaster`] is fed one observation at a time (the arrival rate of the interval that
 //! just ended) and forecasts the next `h` intervals from the past only. Memory is `O(1)` for
 //! `last` and `ewma` and `O(period)` for `seasonal_naive` and `holt_winters`; each observation
-//! costs `O(1)`. Forecasts are never negative (a negative rate is clamped to 0).
+//! costs `O(1)`. Forecasts are never negative (a negative rate is clamped to 0). `auto` runs
+//! several of them side by side and weights them online by their realised losses
+//! ([`super::mixture`]).
 //!
 //! Each forecaster also keeps an error scale: the root mean square of its own past one-step
 //! forecast errors, exponentially weighted over about [`DEFAULT_ERROR_WINDOW`] intervals
@@ -14,6 +16,7 @@
 //! exactly, so a perfect forecast plans exactly as the oracle does. The same one-step scale is
 //! used for every step of the horizon.
 
+use super::mixture::{DEFAULT_ETA, Mixture};
 use thiserror::Error;
 
 /// The forecasting methods.
@@ -37,6 +40,9 @@ pub enum ForecastMethod {
         gamma: f64,
         period: usize,
     },
+    /// Forecasters chosen online ([`super::mixture`]): the experts of
+    /// [`Mixture::experts`]`(step_s)` weighted by Fixed Share with the given `share`.
+    Auto { share: f64, step_s: f64 },
 }
 
 /// Default smoothing of `ewma`.
@@ -61,6 +67,10 @@ pub enum ForecastError {
     },
     #[error("`period` must be at least 1 interval")]
     ZeroPeriod,
+    #[error("`share` must be in [0, 1), found {0}")]
+    Share(f64),
+    #[error("the step of `auto` must be positive, found {0} s")]
+    Step(f64),
 }
 
 impl ForecastMethod {
@@ -71,10 +81,12 @@ impl ForecastMethod {
             ForecastMethod::Ewma { .. } => "ewma",
             ForecastMethod::SeasonalNaive { .. } => "seasonal_naive",
             ForecastMethod::HoltWinters { .. } => "holt_winters",
+            ForecastMethod::Auto { .. } => "auto",
         }
     }
 
-    /// Checks the parameters: `alpha` in (0, 1], `beta` and `gamma` in [0, 1], `period ≥ 1`.
+    /// Checks the parameters: `alpha` in (0, 1], `beta` and `gamma` in [0, 1], `period ≥ 1`,
+    /// `share` in [0, 1), a positive step.
     pub fn check(&self) -> Result<(), ForecastError> {
         fn unit(name: &'static str, value: f64, open_zero: bool) -> Result<(), ForecastError> {
             let ok = if open_zero {
@@ -117,6 +129,15 @@ impl ForecastMethod {
                     Ok(())
                 }
             }
+            ForecastMethod::Auto { share, step_s } => {
+                if !(0.0..1.0).contains(&share) {
+                    Err(ForecastError::Share(share))
+                } else if !(step_s > 0.0 && step_s.is_finite()) {
+                    Err(ForecastError::Step(step_s))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -143,6 +164,7 @@ enum State {
         season: Vec<f64>,
         period: usize,
     },
+    Auto(Box<Mixture>),
 }
 
 /// A streaming forecaster with its running error scale.
@@ -186,6 +208,12 @@ impl Forecaster {
                 season: Vec::with_capacity(period),
                 period,
             },
+            ForecastMethod::Auto { share, step_s } => State::Auto(Box::new(Mixture::new(
+                &Mixture::experts(step_s),
+                1,
+                DEFAULT_ETA,
+                share,
+            ))),
         };
         Ok(Forecaster {
             method,
@@ -203,6 +231,23 @@ impl Forecaster {
     pub fn with_error_window(mut self, intervals: usize) -> Forecaster {
         self.error_window = intervals.max(1);
         self
+    }
+
+    /// Sets the lead, in steps, at which `auto` scores its experts (at least 1; the lead the
+    /// forecasts matter at). No effect on the other methods.
+    pub fn scored_at(mut self, lead: usize) -> Forecaster {
+        if let State::Auto(m) = &mut self.state {
+            m.set_lead(lead);
+        }
+        self
+    }
+
+    /// The weights of `auto`'s experts now, with their methods (empty for the other methods).
+    pub fn expert_weights(&self) -> Vec<(ForecastMethod, f64)> {
+        match &self.state {
+            State::Auto(m) => m.methods().zip(m.weights()).collect(),
+            _ => Vec::new(),
+        }
     }
 
     pub fn method(&self) -> ForecastMethod {
@@ -268,6 +313,7 @@ impl Forecaster {
                     season[phase] = *gamma * (y - *level) + (1.0 - *gamma) * season[phase];
                 }
             }
+            State::Auto(m) => m.observe(y),
         }
         self.last = y;
         self.count += 1;
@@ -301,7 +347,13 @@ impl Forecaster {
                     level + h as f64 * trend + season[((t - 1 + h as u64) % p) as usize]
                 }
             }
+            State::Auto(m) => m.forecast_at(h),
         }
+    }
+
+    /// The forecast `h ≥ 1` steps ahead (never negative; 0 before any observation).
+    pub fn forecast_at(&self, h: usize) -> f64 {
+        self.point(h.max(1)).max(0.0)
     }
 
     fn one_step(&self) -> f64 {
@@ -310,6 +362,9 @@ impl Forecaster {
 
     /// Fills `out[i]` with the forecast `i + 1` intervals ahead (0 before any observation).
     pub fn forecast(&self, out: &mut [f64]) {
+        if let State::Auto(m) = &self.state {
+            return m.forecast(out);
+        }
         for (i, v) in out.iter_mut().enumerate() {
             *v = self.point(i + 1).max(0.0);
         }

@@ -3,6 +3,7 @@
 pub mod calibrate;
 pub mod forecast;
 pub mod lazy_capacity;
+pub mod mixture;
 pub mod queueing;
 pub mod schedule;
 pub mod uncertainty;

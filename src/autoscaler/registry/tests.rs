@@ -499,6 +499,17 @@ fn planner_defaults_and_keys() {
         panic!("a dp")
     };
     assert_eq!(p.forecaster, ForecastMethod::SeasonalNaive { period: 4320 });
+    let PolicySpec::Dp(p) = parse("type = \"dp\"\nforecaster = \"auto\"\nshare = 0.01").unwrap()
+    else {
+        panic!("a dp")
+    };
+    assert_eq!(
+        p.forecaster,
+        ForecastMethod::Auto {
+            share: 0.01,
+            step_s: 20.0
+        }
+    );
     let spec = parse("type = \"oracle\"").unwrap();
     assert!(
         spec.parameters()
@@ -560,6 +571,16 @@ fn planner_keys_out_of_place_or_range_are_located_errors() {
             "expected a period of at least 1ms",
         ),
         ("type = \"dp\"\nalpha = 1.5", "policy.alpha", "at most 1"),
+        (
+            "type = \"dp\"\nshare = 0.1",
+            "policy.share",
+            "applies to forecaster = \"auto\" only, not \"ewma\"",
+        ),
+        (
+            "type = \"dp\"\nforecaster = \"auto\"\nshare = 1",
+            "policy.share",
+            "from 0 to below 1",
+        ),
         (
             "type = \"dp\"\nforecaster = \"holt_winters\"\ngamma = 2",
             "policy.gamma",
