@@ -418,7 +418,8 @@ impl TimedBuckets {
         }
     }
 
-    /// The window average at `now`, floored to 6 decimal places as Knative does.
+    /// The window average at `now`, rounded to 6 decimal places (half away from zero) as
+    /// Knative does (`bucketing.go: roundToNDigits(precision, ...)`, `math.Round`).
     pub fn window_average(&self, now: SimTime) -> f64 {
         let Some(first) = self.first_write else {
             return 0.0;
@@ -443,7 +444,7 @@ impl TimedBuckets {
             (total, since_first.min(self.len - d))
         };
         let avg = total / n as f64;
-        (avg * 1e6).floor() / 1e6
+        (avg * 1e6).round() / 1e6
     }
 }
 
@@ -599,6 +600,27 @@ mod tests {
         // After a whole window without writes the average starts afresh.
         b.record(at(12), 1.0);
         assert_eq!(b.window_average(at(12)), 1.0);
+    }
+
+    /// `WindowAverage` rounds to 6 digits as `roundToNDigits` (`TestRoundToNDigits`: 1.2345
+    /// to 3 digits is 1.235): 2/3 is 0.666667 (flooring gave 0.666666), 1/3 is 0.333333.
+    #[test]
+    fn window_averages_round_to_six_digits() {
+        let at = |s: u64| SimTime::from_secs_f64(s as f64);
+        let mut b = TimedBuckets::new(secs(3), secs(1));
+        b.record(at(1), 1.0);
+        b.record(at(2), 1.0);
+        b.record(at(3), 0.0);
+        assert_eq!(b.window_average(at(3)), 0.666667);
+        let mut b = TimedBuckets::new(secs(3), secs(1));
+        b.record(at(1), 1.0);
+        b.record(at(2), 0.0);
+        b.record(at(3), 0.0);
+        assert_eq!(b.window_average(at(3)), 0.333333);
+        // Half a millionth rounds away from zero.
+        let mut b = TimedBuckets::new(secs(1), secs(1));
+        b.record(at(1), 0.0000125);
+        assert_eq!(b.window_average(at(1)), 0.000013);
     }
 
     #[test]
