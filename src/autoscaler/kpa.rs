@@ -205,6 +205,8 @@ pub struct Kpa {
     panic: TimedBuckets,
     /// Counters at the last scrape: time, ∫ requests in the system dt, arrivals.
     last: (SimTime, f64, u64),
+    /// The activator's scale-from-zero report (1) not yet subtracted from its next one.
+    first_report: f64,
     /// Scraped values on their way to the autoscaler: (arrival time, value).
     pending: VecDeque<(SimTime, f64)>,
     panic_time: Option<SimTime>,
@@ -231,6 +233,7 @@ impl Kpa {
             stable: TimedBuckets::new(p.stable_window, p.metric_resolution),
             panic: TimedBuckets::new(p.panic_window, p.metric_resolution),
             last: (SimTime::ZERO, 0.0, 0),
+            first_report: 0.0,
             pending: VecDeque::new(),
             panic_time: None,
             max_panic_pods: 0,
@@ -262,9 +265,13 @@ impl Kpa {
         if dt <= 0.0 {
             return;
         }
+        // The activator subtracts the request it reported at once (scale from zero) from its
+        // next report: concurrency `max(average − 1, 0)`, request count − 1
+        // (`concurrency_reporter.go: computeReport`).
+        let first = std::mem::take(&mut self.first_report);
         let value = match self.p.metric {
-            KpaMetric::Concurrency => (area - a0) / dt,
-            KpaMetric::Rps => (arrivals - n0) as f64 / dt,
+            KpaMetric::Concurrency => ((area - a0) / dt - first).max(0.0),
+            KpaMetric::Rps => ((arrivals - n0) as f64 - first).max(0.0) / dt,
         };
         // The scraper reports when there are ready pods; the activator when it held requests.
         if obs.ready > 0 || value > 0.0 || obs.front_buffer > 0 {
@@ -497,6 +504,7 @@ impl Autoscaler for Kpa {
             };
             self.deliver(now);
             self.record(now, first);
+            self.first_report = first;
             return match self.scale(obs) {
                 Some(result) => {
                     self.decider = Some(result);
@@ -833,6 +841,36 @@ mod tests {
                 since: SimTime::from_secs_f64(116.0)
             })
         );
+    }
+
+    /// The activator's scale-from-zero report is subtracted from its next report, as in
+    /// knative/serving's `TestStats` "scale to two" (`concurrency_reporter_test.go`: two
+    /// requests in; reports of 1 at once, then 2 − 1 = 1, then 2). Here the two requests
+    /// arrive at 110.5 s: the poke records 1; the scrape at 111 s measures 2 × 0.5 s = 1
+    /// request on average and reports 1 − 1 = 0; the one at 112 s reports 2. The 6 s panic
+    /// window (afresh since the poke) averages 1, then (1 + 0) / 2, then (1 + 0 + 2) / 3.
+    #[test]
+    fn the_activators_first_report_is_subtracted_from_its_next() {
+        let mut c = Cluster::new(1, 1);
+        c.min_replicas = 0;
+        let mut k = Kpa::new(params(1));
+        while c.desired > 0 {
+            second(&mut k, &mut c, 0.0, true);
+        }
+        while c.now < SimTime::from_secs_f64(110.0) {
+            second(&mut k, &mut c, 0.0, true);
+        }
+        c.run_load(0.5, 0.0, 2);
+        c.front_buffer = 2;
+        assert_eq!(k.tick(&c.obs()), Decision::Desired(2));
+        c.apply(Decision::Desired(2));
+        assert_eq!(k.panic.window_average(c.now), 1.0);
+        c.run_load(0.5, 2.0, 0);
+        k.tick(&c.obs());
+        assert_eq!(k.panic.window_average(c.now), 0.5);
+        c.run_load(1.0, 2.0, 0);
+        k.tick(&c.obs());
+        assert_eq!(k.panic.window_average(c.now), 1.0);
     }
 
     #[test]
