@@ -49,7 +49,9 @@
 //! Modelling choices: the revision's concurrency is read from the cluster's request counters,
 //! which equals the sum over every queue-proxy plus the activator (Knative scrapes a sample of
 //! the pods when there are more than 3 and scales the mean up, which has the same expectation);
-//! requests still finishing on containers being scaled down count too. Where the activator
+//! requests still finishing on containers being scaled down do not count: a terminating pod
+//! leaves the endpoints the scraper reads (`stats_scraper.go` scrapes the ready addresses of
+//! the revision's private service). Where the activator
 //! stands decides when the last pod goes; requests are routed the same way in or out of the
 //! path (the simulation's front buffer holds them only while no container is ready), so its
 //! own queueing and load balancing are not modelled. The activator probe always succeeds.
@@ -257,7 +259,8 @@ impl Kpa {
     /// One scrape of the queue-proxies and the activator.
     fn scrape(&mut self, obs: &Observation<'_>) {
         let now = obs.now;
-        let area = obs.totals.busy_area + obs.totals.queued_area;
+        // Draining pods are terminating: out of the revision's endpoints, so not scraped.
+        let area = obs.totals.busy_area + obs.totals.queued_area - obs.totals.draining_area;
         let arrivals = obs.totals.arrivals;
         let (t0, a0, n0) = self.last;
         self.last = (now, area, arrivals);
@@ -871,6 +874,20 @@ mod tests {
         c.run_load(1.0, 2.0, 0);
         k.tick(&c.obs());
         assert_eq!(k.panic.window_average(c.now), 1.0);
+    }
+
+    /// Terminating pods are not scraped (`pkg/resources/pods.go: PodIPsSplitByAge` keeps
+    /// running pods without a deletion timestamp): one ready pod holds 3 requests for a
+    /// second while a draining one finishes 1; the KPA records 3, not 4.
+    #[test]
+    fn draining_pods_are_not_scraped() {
+        let mut c = Cluster::new(10, 1);
+        let mut k = Kpa::new(params(10));
+        c.run_load(1.0, 3.0, 0);
+        c.totals.busy_area += 1.0;
+        c.totals.draining_area += 1.0;
+        k.tick(&c.obs());
+        assert_eq!(k.panic.window_average(c.now), 3.0);
     }
 
     #[test]

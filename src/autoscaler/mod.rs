@@ -86,6 +86,10 @@ pub struct Totals {
     pub busy_area: f64,
     /// ∫ waiting requests dt (all queues and the front buffer), request-seconds.
     pub queued_area: f64,
+    /// ∫ requests on draining containers dt (in service or in their own queues; part of
+    /// `busy_area` + `queued_area`), request-seconds: what a scraper that reads only the
+    /// ready pods (Knative's) does not see.
+    pub draining_area: f64,
 }
 
 /// What a policy sees at a tick.

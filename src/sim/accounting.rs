@@ -138,6 +138,7 @@ impl Accounting {
             drops: self.totals_drops,
             busy_area: areas.busy as f64 / NANOS_PER_SEC as f64,
             queued_area: areas.waiting as f64 / NANOS_PER_SEC as f64,
+            draining_area: areas.draining_load as f64 / NANOS_PER_SEC as f64,
         }
     }
 
