@@ -85,7 +85,7 @@ pub fn run_custom(
         policy_name: name.to_string(),
         policy,
         // `cluster.initial_replicas` when the scenario sets it, else `min_replicas`.
-        initial_replicas: planning::initial_replicas(sc, sc.cluster.min_replicas),
+        initial_replicas: planning::initial_replicas(&sc.setting(), sc.cluster.min_replicas),
         arrivals,
         progress: None,
     })?)

@@ -9,7 +9,7 @@
 //! [`CALIBRATION_SEED`] (common random numbers: the table is smooth in the load) and
 //! [`CALIBRATION_REQUESTS`] requests after a warm-up.
 //!
-//! [`Calibrations::prepare`] is called by the experiment (and `autoscale-sim plan`) before any
+//! [`prepare`] is called by the experiment (and `autoscale-sim plan`) before any
 //! run: it asks every policy which table it needs ([`crate::autoscaler::PolicySpec::calibration`]),
 //! reads each from the disk cache, and measures the missing ones, every cell of every table in
 //! parallel on the calling rayon pool. A table is cached on disk under a key made of everything
@@ -20,35 +20,22 @@
 //! `$HOME/.cache/autoscale-sim`; a cache that cannot be read or written is measured around
 //! (the table is measured again, never wrong).
 
-use crate::autoscaler::PolicySpec;
 use crate::autoscaler::fixed::StaticParams;
+use crate::autoscaler::{BuildContext, PolicySpec};
 use crate::cluster::ClusterSpec;
 use crate::error::Error;
-use crate::planner::calibrate::{CALIBRATION_LOADS, Calibration, CalibrationSetup};
+use crate::planner::calibrate::{CALIBRATION_LOADS, Calibration, CalibrationSetup, Calibrations};
 use crate::scenario::{CostSpec, PolicyDef, Scenario};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::WorkloadSpec;
+use crate::workload::{self, WorkloadSpec};
+use crate::{rng, sim};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Requests measured per cell (after the warm-up).
 pub const CALIBRATION_REQUESTS: f64 = 100_000.0;
 /// The seed of every calibration run.
 pub const CALIBRATION_SEED: u64 = 0x00ca_1b2a_7e5e_ed00;
-
-/// The calibration setup of a scenario: the parts of it that decide whether a request violates
-/// the SLO in a static cluster.
-pub fn setup_of(sc: &Scenario) -> CalibrationSetup {
-    CalibrationSetup {
-        service: sc.service.clone(),
-        concurrency: sc.cluster.concurrency.max(1),
-        balancer: sc.cluster.balancer,
-        queue_timeout: sc.cluster.queue_timeout,
-        slo: sc.cost.slo_latency,
-        max_replicas: sc.cluster.max_replicas,
-    }
-}
 
 /// A scenario of a static cluster of `n` containers of `setup` under Poisson arrivals at
 /// `rate`, measuring `requests` requests after a warm-up of a tenth of that.
@@ -111,7 +98,22 @@ pub fn measure_cell(
     requests: f64,
 ) -> Result<f64, Error> {
     let sc = cell_scenario(setup, n, setup.rate(rho, n), requests);
-    let run = crate::experiment::simulate(&sc, 0, 0)?;
+    let def = &sc.policies[0];
+    let policy = def.spec.build(&BuildContext {
+        setting: sc.setting(),
+        replication: 0,
+        calibrations: &Calibrations::none(),
+    })?;
+    let arrivals = workload::open(&sc.workload, rng::stream(sc.seed, 0, rng::ARRIVALS))?;
+    let run = sim::run(sim::RunInput {
+        scenario: &sc,
+        replication: 0,
+        policy_name: def.name.clone(),
+        policy,
+        initial_replicas: n,
+        arrivals,
+        progress: None,
+    })?;
     Ok(run.summary.slo_violation_ratio)
 }
 
@@ -145,58 +147,36 @@ pub fn measure(setups: &[CalibrationSetup], requests: f64) -> Result<Vec<Calibra
         .collect())
 }
 
-/// The calibration tables a set of runs needs, measured (or read from the disk cache) before
-/// any of them starts.
-#[derive(Clone, Debug, Default)]
-pub struct Calibrations {
-    tables: Vec<(CalibrationSetup, Arc<Calibration>)>,
-}
-
-impl Calibrations {
-    /// No tables (for policies that need none).
-    pub fn none() -> Calibrations {
-        Calibrations::default()
-    }
-
-    /// The table of `setup`, if prepared.
-    pub fn get(&self, setup: &CalibrationSetup) -> Option<Arc<Calibration>> {
-        self.tables
-            .iter()
-            .find(|(s, _)| s == setup)
-            .map(|(_, t)| t.clone())
-    }
-
-    /// The tables every policy of `scenarios` needs: from the disk cache, or measured (all
-    /// missing cells in parallel on the calling rayon pool) and then cached. `progress` is
-    /// told how many tables are measured, before they are.
-    pub fn prepare(scenarios: &[&Scenario], progress: &dyn Fn(usize)) -> Result<Self, Error> {
-        let mut needed: Vec<CalibrationSetup> = Vec::new();
-        for sc in scenarios {
-            for p in &sc.policies {
-                if let Some(setup) = p.spec.calibration(sc)
-                    && !needed.contains(&setup)
-                {
-                    needed.push(setup);
-                }
+/// The tables every policy of `scenarios` needs, before any run: from the disk cache, or
+/// measured (all missing cells in parallel on the calling rayon pool) and then cached.
+/// `progress` is told how many tables are measured, before they are.
+pub fn prepare(scenarios: &[&Scenario], progress: &dyn Fn(usize)) -> Result<Calibrations, Error> {
+    let mut needed: Vec<CalibrationSetup> = Vec::new();
+    for sc in scenarios {
+        for p in &sc.policies {
+            if let Some(setup) = p.spec.calibration(&sc.setting())
+                && !needed.contains(&setup)
+            {
+                needed.push(setup);
             }
         }
-        let mut out = Calibrations::none();
-        let mut missing = Vec::new();
-        for setup in needed {
-            match read_cached(&setup) {
-                Some(table) => out.tables.push((setup, Arc::new(table))),
-                None => missing.push(setup),
-            }
-        }
-        if !missing.is_empty() {
-            progress(missing.len());
-            for (setup, table) in missing.iter().zip(measure(&missing, CALIBRATION_REQUESTS)?) {
-                write_cached(setup, &table);
-                out.tables.push((setup.clone(), Arc::new(table)));
-            }
-        }
-        Ok(out)
     }
+    let mut out = Calibrations::none();
+    let mut missing = Vec::new();
+    for setup in needed {
+        match read_cached(&setup) {
+            Some(table) => out.insert(setup, table),
+            None => missing.push(setup),
+        }
+    }
+    if !missing.is_empty() {
+        progress(missing.len());
+        for (setup, table) in missing.iter().zip(measure(&missing, CALIBRATION_REQUESTS)?) {
+            write_cached(setup, &table);
+            out.insert(setup.clone(), table);
+        }
+    }
+    Ok(out)
 }
 
 /// The key of a table: everything it depends on, in words.
@@ -308,6 +288,7 @@ mod tests {
     use crate::planner::calibrate::CalibratedModel;
     use crate::planner::calibrate::tests::least_connections;
     use crate::stats::mean_ci95;
+    use std::sync::Arc;
 
     /// The table of `setup`, measured (no cache: tests do not write outside their folders).
     fn calibration(setup: &CalibrationSetup) -> Arc<Calibration> {

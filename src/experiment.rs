@@ -11,8 +11,9 @@
 //! flight grows with the threads, not the runs (each run keeps only its result).
 
 use crate::autoscaler::Autoscaler;
-use crate::calibration::Calibrations;
+use crate::calibration;
 use crate::error::{Error, InputError};
+use crate::planner::calibrate::Calibrations;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunResult};
 use crate::stats::mean_ci95;
@@ -315,7 +316,7 @@ pub fn run_reporting(
     // any run, every cell in parallel on the pool.
     let scenarios: Vec<&Scenario> = points.iter().map(|p| &p.scenario).collect();
     let calibrations = pool.install(|| {
-        Calibrations::prepare(&scenarios, &|tables| {
+        calibration::prepare(&scenarios, &|tables| {
             progress(Progress::Calibrating { tables })
         })
     })?;
@@ -400,7 +401,7 @@ pub fn build_policy(
     policy: usize,
     replication: u32,
 ) -> Result<(String, Box<dyn Autoscaler>, u32), Error> {
-    let calibrations = Calibrations::prepare(&[scenario], &|_| {})?;
+    let calibrations = calibration::prepare(&[scenario], &|_| {})?;
     build_policy_with(scenario, policy, replication, &calibrations)
 }
 
@@ -416,7 +417,7 @@ pub fn build_policy_with(
         .get(policy)
         .ok_or_else(|| Error::Other(format!("no policy number {policy} in the scenario")))?;
     let built = def.spec.build(&crate::autoscaler::BuildContext {
-        scenario,
+        setting: scenario.setting(),
         replication,
         calibrations,
     })?;
@@ -426,20 +427,20 @@ pub fn build_policy_with(
 /// The replicas ready at time 0 in a run of policy number `policy`: `cluster.initial_replicas`,
 /// else the policy's own default, within the scenario's bounds.
 pub fn initial_replicas(scenario: &Scenario, policy: usize) -> u32 {
-    let ctx = crate::autoscaler::PolicyContext::of(scenario);
+    let ctx = crate::autoscaler::PolicyContext::of(&scenario.setting());
     let own = scenario
         .policies
         .get(policy)
         .map_or(scenario.cluster.min_replicas, |d| {
             d.spec.default_initial_replicas(&ctx)
         });
-    crate::autoscaler::planning::initial_replicas(scenario, own)
+    crate::autoscaler::planning::initial_replicas(&scenario.setting(), own)
 }
 
 /// Simulates policy number `policy` of `scenario` in replication `replication`, on the
 /// scenario's workload: one run of an experiment.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, Error> {
-    let calibrations = Calibrations::prepare(&[scenario], &|_| {})?;
+    let calibrations = calibration::prepare(&[scenario], &|_| {})?;
     simulate_reporting(scenario, policy, replication, None, &calibrations)
 }
 

@@ -52,16 +52,16 @@ use super::planning::{calibration_needed, planner_model};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
-use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
+use crate::planner::calibrate::Calibrations;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
 use crate::planner::mixture;
 use crate::planner::schedule::{PlanInput, plan};
 use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
-use crate::scenario::Scenario;
+use crate::scenario::setting::Setting;
 use crate::scenario::source::{Dur, NonNegative, Positive};
 use crate::time::SimDuration;
 use serde::Deserialize;
@@ -129,7 +129,11 @@ pub struct Dp {
 
 impl Dp {
     /// The planner for a run of `sc`, its model calibrated on the tables prepared for it.
-    pub fn new(params: &DpParams, sc: &Scenario, calibrations: &Calibrations) -> Result<Dp, Error> {
+    pub fn new(
+        params: &DpParams,
+        sc: &Setting<'_>,
+        calibrations: &Calibrations,
+    ) -> Result<Dp, Error> {
         let planning = Planning::of(sc, params.step);
         let model = planner_model(sc, params.model, calibrations)?;
         let forecaster = Forecaster::new(params.forecaster)
@@ -458,12 +462,12 @@ impl PolicyType for DpParams {
         Some(self.step)
     }
 
-    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+    fn calibration(&self, sc: &Setting<'_>) -> Option<CalibrationSetup> {
         calibration_needed(sc, self.model)
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
-        Ok(Box::new(Dp::new(self, ctx.scenario, ctx.calibrations)?))
+        Ok(Box::new(Dp::new(self, &ctx.setting, ctx.calibrations)?))
     }
 }
 
@@ -471,6 +475,7 @@ impl PolicyType for DpParams {
 mod tests {
     use super::*;
     use crate::autoscaler::testkit::Cluster;
+    use crate::scenario::Scenario;
     use std::path::Path;
 
     fn scenario(extra: &str) -> Scenario {
@@ -483,7 +488,7 @@ mod tests {
     #[test]
     fn start_up_delay_is_counted_in_whole_steps() {
         let sc = scenario("");
-        let p = Planning::of(&sc, SimDuration::from_secs(60));
+        let p = Planning::of(&sc.setting(), SimDuration::from_secs(60));
         assert_eq!(p.delay_steps, 2);
         // Two starts priced at their two unserved minutes of billing (0.04/h default).
         assert!((p.switching.start - 120.0 * 0.04 / 3600.0).abs() < 1e-15);
@@ -493,7 +498,7 @@ mod tests {
     #[test]
     fn committed_counts_starting_containers_from_the_step_they_are_ready() {
         let sc = scenario("");
-        let p = Planning::of(&sc, SimDuration::from_secs(60));
+        let p = Planning::of(&sc.setting(), SimDuration::from_secs(60));
         // 3 ready; one started 30 s ago (ready in 60 s), one started now (ready in 90 s).
         let mut c = Cluster::new(1, 3);
         c.run(30.0, &[]);
@@ -516,8 +521,8 @@ mod tests {
         };
         let mut dp = Dp::new(
             params,
-            &sc,
-            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+            &sc.setting(),
+            &crate::calibration::prepare(&[&sc], &|_| {}).unwrap(),
         )
         .unwrap();
         let model = crate::planner::queueing::ViolationModel::new(
@@ -558,8 +563,8 @@ mod tests {
         };
         let mut dp = Dp::new(
             params,
-            &sc,
-            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+            &sc.setting(),
+            &crate::calibration::prepare(&[&sc], &|_| {}).unwrap(),
         )
         .unwrap();
         let mut c = Cluster::new(1, 2);
@@ -594,8 +599,8 @@ mod tests {
         };
         let mut dp = Dp::new(
             params,
-            &sc,
-            &Calibrations::prepare(&[&sc], &|_| {}).unwrap(),
+            &sc.setting(),
+            &crate::calibration::prepare(&[&sc], &|_| {}).unwrap(),
         )
         .unwrap();
         let mut c = Cluster::new(1, 1);

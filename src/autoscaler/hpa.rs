@@ -1349,7 +1349,7 @@ impl PolicyType for HpaParams {
         let mut p = self.clone();
         if self.scrape_phase.is_none() {
             p.scrape.phase =
-                draw_scrape_phase(ctx.scenario.seed, ctx.replication, p.scrape.resolution);
+                draw_scrape_phase(ctx.setting.seed, ctx.replication, p.scrape.resolution);
         }
         Ok(Box::new(Hpa::new(p)))
     }

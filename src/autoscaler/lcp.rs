@@ -24,12 +24,12 @@ use super::planning::{calibration_needed, planner_model};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
-use crate::calibration::Calibrations;
 use crate::error::Error;
 use crate::error::InputError;
+use crate::planner::calibrate::Calibrations;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
 use crate::planner::lazy_capacity::Lcp;
-use crate::scenario::Scenario;
+use crate::scenario::setting::Setting;
 use crate::scenario::source::Dur;
 use crate::time::SimDuration;
 use serde::Deserialize;
@@ -56,7 +56,7 @@ impl LcpPolicy {
     /// LCP for a run of `sc` starting from its initial cluster.
     pub fn new(
         params: &LcpParams,
-        sc: &Scenario,
+        sc: &Setting<'_>,
         default_initial: u32,
         calibrations: &Calibrations,
     ) -> Result<Self, Error> {
@@ -126,15 +126,15 @@ impl PolicyType for LcpParams {
         Some(self.step)
     }
 
-    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+    fn calibration(&self, sc: &Setting<'_>) -> Option<CalibrationSetup> {
         calibration_needed(sc, self.model)
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
         Ok(Box::new(LcpPolicy::new(
             self,
-            ctx.scenario,
-            self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+            &ctx.setting,
+            self.default_initial_replicas(&PolicyContext::of(&ctx.setting)),
             ctx.calibrations,
         )?))
     }
@@ -158,7 +158,7 @@ mod tests {
         let crate::autoscaler::PolicySpec::Lcp(params) = &sc.policies[0].spec else {
             panic!("an lcp policy")
         };
-        let mut lcp = LcpPolicy::new(params, &sc, 1, &Calibrations::none()).unwrap();
+        let mut lcp = LcpPolicy::new(params, &sc.setting(), 1, &Calibrations::none()).unwrap();
         let model = crate::planner::queueing::ViolationModel::new(
             &sc.service,
             1,

@@ -69,16 +69,16 @@ impl PolicyType for OracleParams {
         Some(self.step)
     }
 
-    fn calibration(&self, sc: &Scenario) -> Option<CalibrationSetup> {
+    fn calibration(&self, sc: &Setting<'_>) -> Option<CalibrationSetup> {
         calibration_needed(sc, self.model)
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Autoscaler>, Error> {
         Ok(Box::new(Oracle::new(
             self,
-            ctx.scenario,
+            &ctx.setting,
             ctx.replication,
-            self.default_initial_replicas(&PolicyContext::of(ctx.scenario)),
+            self.default_initial_replicas(&PolicyContext::of(&ctx.setting)),
             ctx.calibrations,
         )?))
     }
@@ -87,13 +87,13 @@ impl PolicyType for OracleParams {
 use super::planning::{calibration_needed, planner_model};
 #[cfg(test)]
 use crate::autoscaler::PolicySpec;
-use crate::calibration::Calibrations;
 use crate::error::Error;
+use crate::planner::calibrate::Calibrations;
 use crate::planner::calibrate::{CalibrationSetup, ModelKind};
 use crate::planner::schedule::{Plan, PlanInput, desired_totals, plan};
 use crate::planner::uncertainty::{PointwiseCosts, denoise_parts};
 use crate::rng;
-use crate::scenario::Scenario;
+use crate::scenario::setting::Setting;
 use crate::scenario::source::Dur;
 use crate::time::{SimDuration, SimTime};
 use crate::workload;
@@ -109,13 +109,17 @@ pub struct OracleParams {
 /// The true arrival rates (per second) of replication `replication` of `sc`: the
 /// replication's own arrival stream counted per `period` up to `duration` (the last period may
 /// be shorter; its rate is over its own length).
-pub fn true_rates(sc: &Scenario, replication: u32, period: SimDuration) -> Result<Vec<f64>, Error> {
+pub fn true_rates(
+    sc: &Setting<'_>,
+    replication: u32,
+    period: SimDuration,
+) -> Result<Vec<f64>, Error> {
     let step = period.0.max(1);
     let end = sc.duration.0;
     let steps = end.div_ceil(step) as usize;
     let mut counts = vec![0u64; steps];
     let mut source = workload::open(
-        &sc.workload,
+        sc.workload,
         rng::stream(sc.seed, replication, rng::ARRIVALS),
     )?;
     // Sources that can count whole seconds without generating each arrival (the same counts).
@@ -165,7 +169,7 @@ fn rates_of(counts: &[u64], step: u64, end: u64) -> Vec<f64> {
 /// it planned on: the plan covers steps `1..` (index 0 of `replicas` is step 1).
 pub fn oracle_plan(
     params: &OracleParams,
-    sc: &Scenario,
+    sc: &Setting<'_>,
     replication: u32,
     initial: u32,
     calibrations: &Calibrations,
@@ -229,7 +233,7 @@ impl Oracle {
     /// Plans replication `replication` of `sc` (reads the replication's arrivals).
     pub fn new(
         params: &OracleParams,
-        sc: &Scenario,
+        sc: &Setting<'_>,
         replication: u32,
         default_initial: u32,
         calibrations: &Calibrations,
@@ -329,7 +333,7 @@ step = "60s"
     #[test]
     fn true_rates_count_the_replications_own_arrivals() {
         let sc = crate::scenario::parse(Path::new("t.toml"), STEP).unwrap();
-        let rates = true_rates(&sc, 0, SimDuration::from_secs(60)).unwrap();
+        let rates = true_rates(&sc.setting(), 0, SimDuration::from_secs(60)).unwrap();
         assert_eq!(rates.len(), 20);
         let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
         for (r, row) in rates.iter().zip(&run.timeline) {
@@ -338,7 +342,7 @@ step = "60s"
         // Another replication sees other arrivals.
         assert_ne!(
             rates,
-            true_rates(&sc, 1, SimDuration::from_secs(60)).unwrap()
+            true_rates(&sc.setting(), 1, SimDuration::from_secs(60)).unwrap()
         );
     }
 
@@ -355,7 +359,7 @@ step = "60s"
             workload::open(&sc.workload, rng::stream(sc.seed, 0, rng::ARRIVALS)).unwrap();
         assert!(source.counts_per_second(1200).is_some());
         for step in [1, 60] {
-            let rates = true_rates(&sc, 0, SimDuration::from_secs(step)).unwrap();
+            let rates = true_rates(&sc.setting(), 0, SimDuration::from_secs(step)).unwrap();
             assert_eq!(rates.len() as u64, 1200 / step);
             let run = crate::experiment::simulate(&sc, 0, 0).unwrap();
             let per_minute: Vec<u64> = rates
@@ -375,7 +379,7 @@ step = "60s"
         let PolicySpec::Oracle(p) = &sc.policies[0].spec else {
             panic!("an oracle")
         };
-        let oracle = Oracle::new(p, &sc, 0, 1, &Calibrations::none()).unwrap();
+        let oracle = Oracle::new(p, &sc.setting(), 0, 1, &Calibrations::none()).unwrap();
         let plan = oracle.plan().to_vec();
         assert_eq!(plan.len(), 19);
         // Index t is step t + 1. It has 200/s (20 Erlangs) covered from the step the load
@@ -402,7 +406,7 @@ step = "60s"
             panic!("an oracle")
         };
         assert_eq!(p.step, SimDuration::from_secs(20));
-        let oracle = Oracle::new(p, &sc, 0, 1, &Calibrations::none()).unwrap();
+        let oracle = Oracle::new(p, &sc.setting(), 0, 1, &Calibrations::none()).unwrap();
         // 60 steps of 20 s, planned from step 1.
         assert_eq!(oracle.plan().len(), 59);
         let rows = oracle.rows(sc.duration);

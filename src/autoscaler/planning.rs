@@ -17,11 +17,10 @@
 //! the price of one stop is `stop_cost` plus the billing of the `shutdown` delay.
 
 use super::{ContainerState, Observation};
-use crate::calibration::{Calibrations, setup_of};
 use crate::error::Error;
-use crate::planner::calibrate::{CalibrationSetup, ModelKind, PlannerModel};
+use crate::planner::calibrate::{CalibrationSetup, Calibrations, ModelKind, PlannerModel};
 use crate::planner::schedule::{Prices, Switching};
-use crate::scenario::Scenario;
+use crate::scenario::setting::Setting;
 use crate::time::SimDuration;
 
 /// The planning parameters of a scenario.
@@ -52,7 +51,7 @@ pub fn default_step(interval: SimDuration) -> SimDuration {
 
 impl Planning {
     /// The planning parameters of `sc` for a planner that decides every `step`.
-    pub fn of(sc: &Scenario, step: SimDuration) -> Planning {
+    pub fn of(sc: &Setting<'_>, step: SimDuration) -> Planning {
         let startup = sc.cluster.startup;
         let delay_steps = startup.0.div_ceil(step.0.max(1)) as usize;
         let per_second = sc.cost.replica_hour / 3600.0;
@@ -100,7 +99,7 @@ impl Planning {
 /// The calibration table a planner with model `kind` needs in a run of `sc`: none for the
 /// analytic model, nor where the analytic model is exact (a shared queue, exponential
 /// service, no time-out below the SLO).
-pub fn calibration_needed(sc: &Scenario, kind: ModelKind) -> Option<CalibrationSetup> {
+pub fn calibration_needed(sc: &Setting<'_>, kind: ModelKind) -> Option<CalibrationSetup> {
     let setup = setup_of(sc);
     (kind == ModelKind::Calibrated && !setup.analytic_is_exact()).then_some(setup)
 }
@@ -108,7 +107,7 @@ pub fn calibration_needed(sc: &Scenario, kind: ModelKind) -> Option<CalibrationS
 /// The violation model of a planner with model `kind` in a run of `sc`, on the table prepared
 /// in `calibrations` where it needs one.
 pub fn planner_model(
-    sc: &Scenario,
+    sc: &Setting<'_>,
     kind: ModelKind,
     calibrations: &Calibrations,
 ) -> Result<PlannerModel, Error> {
@@ -147,9 +146,22 @@ pub fn observed_rate(obs: &Observation<'_>, last: &mut u64, step: SimDuration) -
 
 /// The replicas a run starts with: `cluster.initial_replicas`, else the policy's default,
 /// clamped to the bounds (as the simulation does).
-pub fn initial_replicas(sc: &Scenario, default: u32) -> u32 {
+pub fn initial_replicas(sc: &Setting<'_>, default: u32) -> u32 {
     sc.cluster
         .initial_replicas
         .unwrap_or(default)
         .clamp(sc.cluster.min_replicas, sc.cluster.max_replicas)
+}
+
+/// The calibration setup of a scenario: the parts of it that decide whether a request violates
+/// the SLO in a static cluster.
+pub fn setup_of(sc: &Setting<'_>) -> CalibrationSetup {
+    CalibrationSetup {
+        service: sc.service.clone(),
+        concurrency: sc.cluster.concurrency.max(1),
+        balancer: sc.cluster.balancer,
+        queue_timeout: sc.cluster.queue_timeout,
+        slo: sc.cost.slo_latency,
+        max_replicas: sc.cluster.max_replicas,
+    }
 }

@@ -7,6 +7,7 @@ pub mod model;
 pub mod routing;
 pub mod service;
 pub mod startup;
+pub mod view;
 
 pub use routing::Balancer;
 

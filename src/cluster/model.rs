@@ -35,7 +35,7 @@
 //!   never reused. Per request, routing costs O(1) (`least_connections`: O(log n) per
 //!   change of a container's load, O(1) per choice).
 
-use crate::autoscaler::{ContainerState, ContainerView};
+use super::view::{ContainerState, ContainerView};
 use crate::cluster::ClusterSpec;
 use crate::cluster::routing::{Backends, Balancer, LeastLoaded, Router};
 use crate::engine::EventQueue;

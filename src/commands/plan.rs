@@ -2,7 +2,7 @@
 
 use autoscale_sim::autoscaler::PolicySpec;
 use autoscale_sim::autoscaler::oracle::Oracle;
-use autoscale_sim::calibration::Calibrations;
+use autoscale_sim::calibration;
 use autoscale_sim::error::Error;
 use autoscale_sim::experiment::{self, RunOptions};
 use autoscale_sim::output::target::{self, Kind};
@@ -61,8 +61,8 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     let (rows, step) = match (spec, spec.decision_step()) {
         (PolicySpec::Oracle(params), Some(step)) => {
             let initial = experiment::initial_replicas(&sc, 0);
-            let calibrations = Calibrations::prepare(&[&sc], &|_| {})?;
-            let oracle = Oracle::new(params, &sc, 0, initial, &calibrations)?;
+            let calibrations = calibration::prepare(&[&sc], &|_| {})?;
+            let oracle = Oracle::new(params, &sc.setting(), 0, initial, &calibrations)?;
             (oracle.rows(sc.duration), step)
         }
         (_, Some(step)) => {

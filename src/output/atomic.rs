@@ -58,7 +58,8 @@ pub fn write_file_with<T>(
         .key("--out")
         .into());
     }
-    target::remove_stale(&path);
+    // A single file carries nothing over from the one it replaced.
+    target::remove_stale(&path, &|_, _| {});
     let tmp = target::sibling(&path, "tmp");
     cleanup::register(&tmp);
     let written = (|| {

@@ -140,7 +140,7 @@ impl ResultsFolder {
                 e,
             )
         })?;
-        target::remove_stale(&target);
+        target::remove_stale(&target, &carry_over);
         let tmp = target::sibling(&target, "tmp");
         cleanup::remove(&tmp);
         cleanup::register(&tmp);

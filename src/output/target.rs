@@ -151,9 +151,9 @@ fn alive(pid: u32) -> bool {
 
 /// Removes the temporary siblings of `path` that a process of this machine that is no longer
 /// running left behind (killed while writing). An `old` sibling is a replaced output whose
-/// removal was cut short: what it still holds that the new output lacks (entries carried over
-/// from the replaced folder) is moved into the new output first.
-pub fn remove_stale(path: &Path) {
+/// removal was cut short: when the new output is a folder, `carry_over(old, new)` moves into
+/// it first what the replaced folder still holds that it lacks.
+pub fn remove_stale(path: &Path, carry_over: &dyn Fn(&Path, &Path)) {
     let prefix = format!(".{}.autoscale-", name(path));
     let host = host();
     let Ok(entries) = std::fs::read_dir(parent(path)) else {
@@ -183,7 +183,7 @@ pub fn remove_stale(path: &Path) {
                 continue;
             }
             if path.is_dir() {
-                super::folder::carry_over(&stale, path);
+                carry_over(&stale, path);
             }
         }
         if stage == "tmp" || stage == "old" {

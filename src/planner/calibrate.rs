@@ -365,6 +365,33 @@ impl PlannerModel {
     }
 }
 
+/// The calibration tables a set of runs needs, measured (or read from the disk cache) before
+/// any of them starts (by `calibration::prepare`) and handed to the policies.
+#[derive(Clone, Debug, Default)]
+pub struct Calibrations {
+    tables: Vec<(CalibrationSetup, Arc<Calibration>)>,
+}
+
+impl Calibrations {
+    /// No tables (for policies that need none).
+    pub fn none() -> Calibrations {
+        Calibrations::default()
+    }
+
+    /// The table of `setup`, if prepared.
+    pub fn get(&self, setup: &CalibrationSetup) -> Option<Arc<Calibration>> {
+        self.tables
+            .iter()
+            .find(|(s, _)| s == setup)
+            .map(|(_, t)| t.clone())
+    }
+
+    /// Adds the table of `setup`.
+    pub fn insert(&mut self, setup: CalibrationSetup, table: Calibration) {
+        self.tables.push((setup, Arc::new(table)));
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

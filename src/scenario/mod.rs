@@ -7,6 +7,7 @@
 //! input.
 
 pub mod limits;
+pub mod setting;
 pub mod source;
 pub mod suggest;
 pub mod sweep;
@@ -20,6 +21,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::workload::trace::datetime::TimeUnit;
 use crate::workload::{TraceEnd, TraceFormat, TraceSpec, WorkloadSpec};
 use serde::Deserialize;
+pub use setting::{CostSpec, Setting};
 use source::{Dur, Finite, Fraction, NonNegative, Positive, Source};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -58,32 +60,20 @@ pub struct PolicyDef {
     pub spec: PolicySpec,
 }
 
-/// Validated `[cost]` parameters: the one objective every policy is ranked by.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CostSpec {
-    /// Price of one container for one hour.
-    pub replica_hour: f64,
-    /// A request slower than this, or dropped, violates the SLO.
-    pub slo_latency: SimDuration,
-    /// Price of one violating request.
-    pub violation_penalty: f64,
-    /// Price of starting one container (`start_cost`, 0 by default), on top of the replica
-    /// cost it accrues while it starts.
-    pub start_cost: f64,
-    /// Price of stopping one container (`stop_cost`, 0 by default): a starting container
-    /// cancelled or a ready one drained.
-    pub stop_cost: f64,
-}
-
-impl CostSpec {
-    /// The objective of a run: replica cost plus violation penalties.
-    pub fn objective(&self, replica_seconds: f64, violations: u64) -> f64 {
-        replica_seconds * self.replica_hour / 3600.0 + violations as f64 * self.violation_penalty
-    }
-
-    /// The switching cost of `starts` container starts and `stops` container stops.
-    pub fn switching(&self, starts: u64, stops: u64) -> f64 {
-        starts as f64 * self.start_cost + stops as f64 * self.stop_cost
+impl Scenario {
+    /// What its policies may read of it (everything but the policies, the sweep and the
+    /// limits).
+    pub fn setting(&self) -> Setting<'_> {
+        Setting {
+            seed: self.seed,
+            duration: self.duration,
+            warmup: self.warmup,
+            interval: self.interval,
+            workload: &self.workload,
+            service: &self.service,
+            cluster: &self.cluster,
+            cost: &self.cost,
+        }
     }
 }
 

@@ -13,6 +13,8 @@ mod tests;
 
 use super::Autoscaler;
 use crate::error::InputError;
+use crate::planner::calibrate::Calibrations;
+use crate::scenario::setting::Setting;
 use crate::scenario::source::Source;
 use crate::time::SimDuration;
 use keys::Keys;
@@ -33,13 +35,13 @@ pub struct PolicyContext {
 }
 
 impl PolicyContext {
-    /// The context of `scenario`'s policies.
-    pub fn of(scenario: &crate::scenario::Scenario) -> Self {
+    /// The context of the policies of a scenario with this setting.
+    pub fn of(setting: &Setting<'_>) -> Self {
         PolicyContext {
-            concurrency: scenario.cluster.concurrency,
-            min_replicas: scenario.cluster.min_replicas,
-            max_replicas: scenario.cluster.max_replicas,
-            interval: scenario.interval,
+            concurrency: setting.cluster.concurrency,
+            min_replicas: setting.cluster.min_replicas,
+            max_replicas: setting.cluster.max_replicas,
+            interval: setting.interval,
         }
     }
 }
@@ -47,10 +49,11 @@ impl PolicyContext {
 /// What a policy may read when it is built for one run.
 #[derive(Clone, Copy, Debug)]
 pub struct BuildContext<'a> {
-    pub scenario: &'a crate::scenario::Scenario,
+    /// What the policy may read of the scenario it runs in.
+    pub setting: Setting<'a>,
     pub replication: u32,
     /// The calibration tables measured before the runs (see [`PolicyType::calibration`]).
-    pub calibrations: &'a crate::calibration::Calibrations,
+    pub calibrations: &'a Calibrations,
 }
 
 /// One policy type: its keys, defaults, validation, parameter report and construction.
@@ -74,12 +77,12 @@ pub trait PolicyType: Sized {
     /// The parameters as (key, value) pairs for reports, each named exactly as its key.
     fn parameters(&self) -> Vec<(&'static str, String)>;
 
-    /// The calibration table the policy's model needs in a run of `scenario`, if any: the
+    /// The calibration table the policy's model needs in a run of `setting`, if any: the
     /// experiment measures every such table before any run (or reads it from the disk cache)
     /// and hands it over in [`BuildContext::calibrations`].
     fn calibration(
         &self,
-        _scenario: &crate::scenario::Scenario,
+        _setting: &Setting<'_>,
     ) -> Option<crate::planner::calibrate::CalibrationSetup> {
         None
     }
@@ -183,10 +186,10 @@ macro_rules! registry {
             /// See [`PolicyType::calibration`].
             pub fn calibration(
                 &self,
-                scenario: &crate::scenario::Scenario,
+                setting: &Setting<'_>,
             ) -> Option<crate::planner::calibrate::CalibrationSetup> {
                 match self {
-                    $(PolicySpec::$variant(p) => p.calibration(scenario)),*
+                    $(PolicySpec::$variant(p) => p.calibration(setting)),*
                 }
             }
 
@@ -197,7 +200,7 @@ macro_rules! registry {
                 }
             }
 
-            /// A fresh instance of the policy for one run of `ctx.scenario` in replication
+            /// A fresh instance of the policy for one run in `ctx.setting` in replication
             /// `ctx.replication`.
             pub fn build(
                 &self,

@@ -451,9 +451,9 @@ fn every_type_builds_and_reports_its_parameters() {
         assert!(!spec.parameters().is_empty());
         let text = format!("{HEAD}[[policy]]\nname = \"p\"\ntype = \"{t}\"\n");
         let sc = crate::scenario::parse(Path::new("s.toml"), &text).unwrap();
-        let calibrations = crate::calibration::Calibrations::prepare(&[&sc], &|_| {}).unwrap();
+        let calibrations = crate::calibration::prepare(&[&sc], &|_| {}).unwrap();
         let ctx = BuildContext {
-            scenario: &sc,
+            setting: sc.setting(),
             replication: 0,
             calibrations: &calibrations,
         };
