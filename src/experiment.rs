@@ -83,7 +83,8 @@ pub fn apply_common<P>(
             if !policies.iter().any(|p| name(p) == wanted) {
                 let known: Vec<&str> = policies.iter().map(|p| name(p).as_str()).collect();
                 return Err(InputError::new(format!(
-                    "no policy named \"{wanted}\" in the scenario; its policies are: {}",
+                    "no policy named {} in the scenario; its policies are: {}",
+                    crate::error::quoted(wanted),
                     known.join(", ")
                 ))
                 .in_file(path)

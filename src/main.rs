@@ -71,7 +71,9 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("Error: {e}");
+            // Tamed once more: an error of any kind reaches the terminal without a control
+            // character or a long quoted stretch of input.
+            eprintln!("Error: {}", autoscale_sim::error::tame(&e.to_string()));
             std::process::exit(if e.exit_code() == EXIT_BAD_INPUT {
                 EXIT_BAD_INPUT
             } else {

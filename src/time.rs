@@ -138,7 +138,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if let Ok(d) = humantime::parse_duration(t) {
         return u64::try_from(d.as_nanos())
             .map(SimDuration)
-            .map_err(|_| format!("the duration \"{t}\" is too long"));
+            .map_err(|_| format!("the duration {t} is too long", t = crate::error::quoted(t)));
     }
     // A single decimal number followed by a unit.
     let split = t
@@ -153,11 +153,19 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
         "h" | "hr" | "hour" | "hours" => 3600.0,
         "d" | "day" | "days" => 86400.0,
-        _ => return Err(format!("expected {DURATION_EXPECTED}, found \"{t}\"")),
+        _ => {
+            return Err(format!(
+                "expected {DURATION_EXPECTED}, found {t}",
+                t = crate::error::quoted(t)
+            ));
+        }
     };
     match num.parse::<f64>() {
         Ok(v) => duration_from_secs(v * unit_secs),
-        Err(_) => Err(format!("expected {DURATION_EXPECTED}, found \"{t}\"")),
+        Err(_) => Err(format!(
+            "expected {DURATION_EXPECTED}, found {t}",
+            t = crate::error::quoted(t)
+        )),
     }
 }
 

@@ -41,8 +41,13 @@ fn refused_run(name: &str, text: &str, args: &[&str]) -> String {
 
 /// Runs `run` on `text` and asserts it succeeds.
 fn accepted_run(name: &str, text: &str) {
-    let dir = temp_dir(name);
-    let sc = write(&dir, "s.toml", text.as_bytes());
+    accepted_run_in(&temp_dir(name), text);
+}
+
+/// Runs `run` on `text` (written to `dir/s.toml`) and asserts it succeeds; returns the
+/// results folder.
+fn accepted_run_in(dir: &Path, text: &str) -> PathBuf {
+    let sc = write(dir, "s.toml", text.as_bytes());
     let out = dir.join("out");
     let o = run(&[
         "run",
@@ -51,7 +56,8 @@ fn accepted_run(name: &str, text: &str) {
         out.to_str().unwrap(),
         "--quiet",
     ]);
-    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    assert!(o.status.success(), "{}: {}", dir.display(), stderr(&o));
+    out
 }
 
 mod distributions {
@@ -652,7 +658,7 @@ mod messages {
         .replace("name = \"hostile\"", "name = \"a\\u0000b\"");
         let err = refused_run("nul", &text, &[]);
         assert!(
-            err.contains("`name`: expected a name usable as a folder name, without control characters, found \"a\\u{0}b\""),
+            err.contains("`name`: expected a name usable as a folder name, of at most 100 characters and without control characters, found \"a\\u{0}b\""),
             "{err}"
         );
     }
@@ -818,19 +824,6 @@ mod compressed {
         accepted_run_in(&dir, &text);
     }
 
-    /// Runs `text` as `dir/s.toml` and asserts it succeeds.
-    fn accepted_run_in(dir: &Path, text: &str) {
-        let sc = write(dir, "s.toml", text.as_bytes());
-        let o = run(&[
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            dir.join("out").to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
-
     /// A gzip scenario, plan or results file was echoed as raw bytes; each is now named for
     /// what it looks like, with exit 2, and the message is plain text.
     #[test]
@@ -914,25 +907,14 @@ mod compressed {
     #[test]
     fn a_compressed_results_csv_is_refused_by_report() {
         let dir = temp_dir("gz-results");
-        let sc = write(
+        let out = accepted_run_in(
             &dir,
-            "s.toml",
-            scenario(
+            &scenario(
                 POISSON,
                 "distribution = \"exponential\"\nmean = \"100ms\"",
                 "",
-            )
-            .as_bytes(),
+            ),
         );
-        let out = dir.join("out");
-        let o = run(&[
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
         let csv = out.join("summary.csv");
         let gz = gzip(&std::fs::read(&csv).unwrap());
         // Padded to the size the manifest records, so only the content is wrong.
@@ -1122,5 +1104,375 @@ mod time_units {
             err.contains("--time-unit applies to the counts and timestamps formats only, and this trace is read as azure"),
             "{err}"
         );
+    }
+}
+
+mod hostile_fields {
+    use super::*;
+    use std::process::Output;
+
+    /// The three fields every kind of input is tried with: 10 MB of text (900 KB in a trace,
+    /// below its 1 MB line bound), ANSI escape sequences, and NUL bytes. Each is written as a
+    /// TOML string would hold it (`\u001b`) and as raw bytes.
+    fn payloads() -> Vec<(&'static str, String, Vec<u8>)> {
+        vec![
+            ("10MB", "x".repeat(10 << 20), vec![b'x'; 10 << 20]),
+            (
+                "ansi",
+                "\\u001b[2J\\u001b[31mred\\u001b[0m".to_string(),
+                b"\x1b[2J\x1b[31mred\x1b[0m".to_vec(),
+            ),
+            (
+                "nul",
+                "a\\u0000b\\u0000".to_string(),
+                b"a\x00b\x00".to_vec(),
+            ),
+        ]
+    }
+
+    /// What every message must be, whatever it quotes: exit 2, no panic, no control character
+    /// but line breaks, and short.
+    fn safe(what: &str, o: &Output) {
+        let err = stderr(o);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{what}: {}",
+            &err[..err.len().min(2000)]
+        );
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert!(
+            !err.chars().any(|c| c.is_control() && c != '\n'),
+            "{what}: {err:?}"
+        );
+        assert!(
+            err.len() < 2000,
+            "{what}: {} bytes: {}",
+            err.len(),
+            &err[..2000]
+        );
+    }
+
+    fn run_scenario(dir: &Path, text: &str) -> Output {
+        let sc = write(dir, "s.toml", text.as_bytes());
+        run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ])
+    }
+
+    /// Scenario strings (a workload type, a trace format, a duration, a policy type, a
+    /// policy name, the scenario name, a sweep value), each hostile.
+    #[test]
+    fn scenario_strings_are_quoted_short_and_escaped() {
+        let dir = temp_dir("fields-scenario");
+        let service = "distribution = \"exponential\"\nmean = \"100ms\"";
+        for (what, toml, _) in payloads() {
+            let cases = [
+                scenario(&format!("type = \"{toml}\""), service, ""),
+                scenario(
+                    &format!("type = \"trace\"\npath = \"s.toml\"\nformat = \"{toml}\""),
+                    service,
+                    "",
+                ),
+                scenario(
+                    POISSON,
+                    &format!("distribution = \"{toml}\"\nmean = \"1s\""),
+                    "",
+                ),
+                scenario(
+                    POISSON,
+                    &format!("distribution = \"exponential\"\nmean = \"{toml}\""),
+                    "",
+                ),
+                scenario(POISSON, service, "")
+                    .replace("type = \"static\"", &format!("type = \"{toml}\"")),
+                scenario(POISSON, service, "")
+                    .replace("name = \"two\"", &format!("name = \"{toml}\"")),
+                scenario(POISSON, service, "")
+                    .replace("name = \"hostile\"", &format!("name = \"{toml}\"")),
+                scenario(POISSON, service, "")
+                    + &format!("\n[sweep]\n\"workload.rate\" = [\"{toml}\"]\n"),
+                scenario(POISSON, service, "") + &format!("\n[sweep]\n\"{toml}\" = [1]\n"),
+                scenario(POISSON, service, &format!("\"{toml}\" = 1")),
+            ];
+            for (i, text) in cases.iter().enumerate() {
+                safe(&format!("{what} case {i}"), &run_scenario(&dir, text));
+            }
+        }
+    }
+
+    /// Trace fields of each format, and `trace inspect` of each.
+    #[test]
+    fn trace_fields_are_quoted_short_and_escaped() {
+        let dir = temp_dir("fields-trace");
+        for (what, _, raw) in payloads() {
+            // Below the 1 MB line bound, so that the field itself is read.
+            let raw = &raw[..raw.len().min(900_000)];
+            for (format, before, after) in [
+                ("timestamps", &b"time_s\n0\n1\n"[..], &b"\n"[..]),
+                ("counts", b"time_s,count\n0,1\n60,", b"\n"),
+                ("counts", b"time_s,count\n0,1\n", b",4\n"),
+                ("azure", b"HashFunction,1,2\nf,1,", b"\n"),
+            ] {
+                let t = write(&dir, "t.csv", &[before, raw, after].concat());
+                let o = run(&["trace", "inspect", t.to_str().unwrap(), "--format", format]);
+                safe(&format!("{what} {format} {}", before.len()), &o);
+            }
+            let o = run(&[
+                "trace",
+                "inspect",
+                dir.join("t.csv").to_str().unwrap(),
+                "--format",
+                "azure",
+                "--function",
+                "nope",
+            ]);
+            safe(&format!("{what} azure function"), &o);
+        }
+    }
+
+    /// A results folder whose CSV holds a hostile value (the manifest's sizes kept right,
+    /// so the value itself is read) and whose manifest lists a hostile or outside path.
+    #[test]
+    fn results_values_and_manifest_paths_are_quoted_short_and_escaped() {
+        let dir = temp_dir("fields-results");
+        let out = accepted_run_in(
+            &dir,
+            &scenario(
+                POISSON,
+                "distribution = \"exponential\"\nmean = \"100ms\"",
+                "",
+            ),
+        );
+        let csv = out.join("summary.csv");
+        let good = std::fs::read_to_string(&csv).unwrap();
+        let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
+        for (what, _, raw) in payloads() {
+            // The last field of the first data row replaced.
+            let mut lines: Vec<&str> = good.lines().collect();
+            let row = lines[1].rsplit_once(',').unwrap().0.to_string();
+            let hostile = [row.as_bytes(), b",", &raw].concat();
+            let text = String::from_utf8_lossy(&hostile).into_owned();
+            lines[1] = &text;
+            let bytes = (lines.join("\n") + "\n").into_bytes();
+            std::fs::write(&csv, &bytes).unwrap();
+            let mut m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+            for f in m["files"].as_array_mut().unwrap() {
+                if f["path"] == "summary.csv" {
+                    f["bytes"] = bytes.len().into();
+                }
+            }
+            std::fs::write(out.join("run.json"), m.to_string()).unwrap();
+            safe(
+                &format!("{what} summary.csv"),
+                &run(&["report", out.to_str().unwrap()]),
+            );
+            // A file name in the manifest.
+            let mut m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+            m["files"][0]["path"] = String::from_utf8_lossy(&raw).into_owned().into();
+            std::fs::write(out.join("run.json"), m.to_string()).unwrap();
+            safe(
+                &format!("{what} run.json"),
+                &run(&["report", out.to_str().unwrap()]),
+            );
+        }
+        std::fs::write(&csv, &good).unwrap();
+        let mut m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+        m["files"][0]["path"] = "../../etc/passwd".into();
+        std::fs::write(out.join("run.json"), m.to_string()).unwrap();
+        let o = run(&["report", out.to_str().unwrap()]);
+        safe("outside path", &o);
+        assert!(
+            stderr(&o)
+                .contains("lists the file \"../../etc/passwd\", which is not inside the folder"),
+            "{}",
+            stderr(&o)
+        );
+    }
+
+    /// A live plan with a hostile field (read by `live --plan --dry-run`, which needs no
+    /// engine).
+    #[cfg(feature = "live")]
+    #[test]
+    fn plan_fields_are_quoted_short_and_escaped() {
+        let dir = temp_dir("fields-plan");
+        for (what, _, raw) in payloads() {
+            for (before, after) in [
+                (&b"time_s,replicas\n0,"[..], &b"\n"[..]),
+                (b"time_s,replicas\n", b",2\n"),
+            ] {
+                let p = write(&dir, "plan.csv", &[before, &raw, after].concat());
+                let o = run(&["live", "--plan", p.to_str().unwrap(), "--dry-run"]);
+                safe(&format!("{what} plan"), &o);
+            }
+        }
+    }
+}
+
+mod trace_estimates {
+    use super::*;
+
+    const SERVICE: &str = "distribution = \"exponential\"\nmean = \"100ms\"";
+
+    /// A trace bin of 1e15 arrivals, or a small trace looped at a speedup of a million, used
+    /// to be found only while replaying; the arrivals are now estimated from the trace before
+    /// the run and refused under `[limits] arrivals`.
+    #[test]
+    fn absurd_trace_arrivals_are_refused_before_the_run() {
+        let dir = temp_dir("trace-estimate");
+        write(
+            &dir,
+            "huge.csv",
+            b"time_s,count\n0,1000000000000000\n60,0\n",
+        );
+        let text = scenario(
+            "type = \"trace\"\npath = \"huge.csv\"\nformat = \"counts\"",
+            SERVICE,
+            "",
+        );
+        let sc = write(&dir, "s.toml", text.as_bytes());
+        let out = dir.join("out");
+        let o = run(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`workload.scale`: the expected number of arrivals (the trace's rate × scale × speedup × duration × policies × replications) is 1e15, above the limit of 1000000000; if that is intended, raise it with `[limits] arrivals = N` in the scenario or run with --allow-large"),
+            "{err}"
+        );
+        assert!(!out.exists());
+        // 100,001 arrivals over 10 s, looped 10,000 times faster (each copy lasts 1 ms).
+        let rows: String = (0..=100_000)
+            .map(|i| format!("{}.{:04}\n", i / 10_000, i % 10_000))
+            .collect();
+        write(&dir, "dense.csv", format!("time_s\n{rows}").as_bytes());
+        let looped = scenario(
+            "type = \"trace\"\npath = \"dense.csv\"\nformat = \"timestamps\"\nloop = true\nspeedup = 10000",
+            SERVICE,
+            "",
+        );
+        let sc = write(&dir, "s.toml", looped.as_bytes());
+        let o = run(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        // 10,000.1 arrivals a second, 10,000 times faster, for 600 s.
+        assert!(
+            err.contains("is 60000600000, above the limit of 1000000000"),
+            "{err}"
+        );
+    }
+
+    /// `[limits] arrivals` lowers and raises the limit for traces as for any workload.
+    #[test]
+    fn the_limits_table_applies_to_trace_estimates() {
+        let dir = temp_dir("trace-estimate-limits");
+        write(&dir, "t.csv", b"time_s,count\n0,2000\n60,2000\n");
+        let workload = "type = \"trace\"\npath = \"t.csv\"\nformat = \"counts\"\nloop = true";
+        // 4000 arrivals per 120 s, looped over 600 s: 20,000.
+        let low = scenario(workload, SERVICE, "[limits]\narrivals = 19999");
+        let sc = write(&dir, "s.toml", low.as_bytes());
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("is 20000, above the limit of 19999"), "{err}");
+        // The replay reads a batch ahead of the run's end: a margin above the estimate.
+        accepted_run_in(
+            &dir,
+            &scenario(workload, SERVICE, "[limits]\narrivals = 25000"),
+        );
+    }
+}
+
+mod serverless_limits {
+    use super::*;
+
+    /// A small serverless scenario; `extra` goes at the top, `workload` and `platform` replace
+    /// their tables' bodies.
+    fn faas(extra: &str, workload: &str, platform: &str) -> String {
+        format!(
+            "name = \"faas\"\nseed = 1\nduration = \"1h\"\n{extra}\n\n[workload]\n{workload}\n\n\
+             [service]\ndistribution = \"exponential\"\nmean = \"100ms\"\n\n\
+             [platform]\ntype = \"per_request\"\n{platform}\n\
+             cold_start = {{ distribution = \"exponential\", mean = \"500ms\" }}\n\n\
+             [[policy]]\nname = \"ka\"\ntype = \"keep_alive_fixed\"\nkeep_alive = \"10m\"\n"
+        )
+    }
+
+    const POISSON_1: &str = "type = \"poisson\"\nrate = 1.0";
+
+    /// A serverless scenario had no resource guard: 1e9 replications, a 1 ms interval over a
+    /// century, 4e9 instances or a rate of 1e12 ran out of memory or never finished.
+    #[test]
+    fn serverless_scenarios_are_refused_by_the_same_limits() {
+        for (extra, workload, platform, args, want) in [
+            (
+                "replications = 200000",
+                POISSON_1,
+                "",
+                &[][..],
+                "s.toml:4: `replications`: the number of runs (policies × replications) is 200000, above the limit of 100000",
+            ),
+            (
+                "",
+                POISSON_1,
+                "",
+                &["--replications", "200000"][..],
+                "`--replications`: the number of runs (policies × replications) is 200000, above the limit of 100000",
+            ),
+            (
+                "interval = \"1ms\"\nduration = \"5h\"",
+                POISSON_1,
+                "",
+                &[][..],
+                "`interval`: the number of timeline rows (duration / interval × policies × replications) is 18000000, above the limit of 10000000",
+            ),
+            (
+                "",
+                POISSON_1,
+                "max_instances = 4000000000",
+                &[][..],
+                "`platform.max_instances`: the number of instances a function may hold (`platform.max_instances`) is 4000000000, above the limit of 1000000",
+            ),
+            (
+                "",
+                "type = \"poisson\"\nrate = 1e12",
+                "",
+                &[][..],
+                "`workload.rate`: the expected number of invocations (the workload's or the trace's rate × duration × policies × replications) is 3.6e15, above the limit of 1000000000",
+            ),
+        ] {
+            let text =
+                faas(extra, workload, platform).replace("duration = \"1h\"\ninterval", "interval");
+            let err = refused_run("faas-limits", &text, args);
+            assert!(err.contains(want), "{want}\n{err}");
+            assert!(err.contains("raise it with `[limits]"), "{err}");
+        }
+    }
+
+    /// `[limits]` raises them and `--allow-large` lifts them, as for any scenario.
+    #[test]
+    fn limits_and_allow_large_let_a_serverless_run_through() {
+        let text = faas("replications = 3\n[limits]\nruns = 2", POISSON_1, "");
+        let err = refused_run("faas-limits-low", &text, &[]);
+        assert!(err.contains("is 3, above the limit of 2"), "{err}");
+        let dir = temp_dir("faas-allow-large");
+        let sc = write(&dir, "s.toml", text.as_bytes());
+        let o = run(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--quiet",
+            "--allow-large",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        accepted_run("faas-limits-high", &text.replace("runs = 2", "runs = 3"));
     }
 }

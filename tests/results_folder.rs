@@ -396,7 +396,7 @@ fn report_refuses_a_folder_without_its_manifest_or_whose_files_changed() {
     let err = bad(&dir, &["report", "out"]);
     assert!(
         err.contains(&format!(
-            "out/run.json: run.json lists timeline.csv with {} bytes, but it has {} bytes: the folder was changed or cut short after it was written",
+            "out/run.json: run.json lists \"timeline.csv\" with {} bytes, but it has {} bytes: the folder was changed or cut short after it was written",
             t.len(),
             t.len() / 2
         )),

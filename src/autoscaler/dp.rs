@@ -296,7 +296,10 @@ impl PolicyType for DpParams {
                 return Err(k.err(
                     span,
                     "forecaster",
-                    format!("unknown forecaster \"{other}\": expected {FORECASTERS}"),
+                    format!(
+                        "unknown forecaster {other}: expected {FORECASTERS}",
+                        other = crate::error::quoted(other)
+                    ),
                 ));
             }
         };
@@ -338,7 +341,10 @@ impl PolicyType for DpParams {
                 return Err(k.err(
                     span,
                     key,
-                    format!("`{key}` applies to forecaster = {which} only, not \"{name}\""),
+                    format!(
+                        "`{key}` applies to forecaster = {which} only, not {name}",
+                        name = crate::error::quoted(name)
+                    ),
                 ));
             }
         }

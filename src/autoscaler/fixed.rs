@@ -65,7 +65,10 @@ impl PolicyType for StaticParams {
         let Some(r) = &raw.replicas else {
             return Err(k.err_type(
                 "replicas",
-                format!("policy \"{}\" of type \"static\" needs `replicas`", k.name),
+                format!(
+                    "policy {} of type \"static\" needs `replicas`",
+                    crate::error::quoted(k.name)
+                ),
             ));
         };
         let replicas = *r.get_ref();

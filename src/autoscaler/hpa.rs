@@ -1171,7 +1171,8 @@ impl PolicyType for HpaParams {
             t.span(),
             "target_utilization",
             format!(
-                "Kubernetes takes a whole percentage: expected a value such as 0.7 or 0.85, found {target}"
+                "Kubernetes takes a whole percentage: expected a value such as 0.7 or 0.85, found {}",
+                crate::error::num(target)
             ),
         ));
         }
@@ -1381,8 +1382,7 @@ fn rate_policy_list(
                         list.span(),
                         key,
                         format!(
-                            "unknown policy kind \"{other}\": expected \"pods\" or \"percent\" (as in [\"pods\", 4, \"15s\"])"
-                        ),
+                            "unknown policy kind {other}: expected \"pods\" or \"percent\" (as in [\"pods\", 4, \"15s\"])", other = crate::error::quoted(other)),
                     ));
                 }
             };
@@ -1419,7 +1419,8 @@ fn select(k: &Keys, v: &Option<Spanned<String>>, key: &str) -> Result<Select, In
                 s.span(),
                 key,
                 format!(
-                    "unknown select policy \"{other}\": expected \"max\", \"min\" or \"disabled\""
+                    "unknown select policy {other}: expected \"max\", \"min\" or \"disabled\"",
+                    other = crate::error::quoted(other)
                 ),
             )),
         },

@@ -980,7 +980,10 @@ impl PolicyType for KpaParams {
                     return Err(k.err(
                         m.span(),
                         "metric",
-                        format!("unknown metric \"{other}\": expected \"concurrency\" or \"rps\""),
+                        format!(
+                            "unknown metric {other}: expected \"concurrency\" or \"rps\"",
+                            other = crate::error::quoted(other)
+                        ),
                     ));
                 }
             },

@@ -374,7 +374,11 @@ impl PolicyType for PredictiveParams {
                     return Err(k.err(
                         v.span(),
                         "max_capacity_breach_behavior",
-                        format!("expected {}, found \"{other}\"", MaxCapacityBreach::NAMES),
+                        format!(
+                            "expected {}, found {}",
+                            MaxCapacityBreach::NAMES,
+                            crate::error::quoted(other)
+                        ),
                     ));
                 }
             }),

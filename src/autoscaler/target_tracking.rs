@@ -444,7 +444,10 @@ impl PolicyType for TargetTrackingParams {
                     return Err(k.err(
                         t.span(),
                         "target",
-                        format!("expected a utilization above 0 and at most 1, found {v}"),
+                        format!(
+                            "expected a utilization above 0 and at most 1, found {}",
+                            crate::error::num(v)
+                        ),
                     ));
                 }
                 v
@@ -509,7 +512,11 @@ impl PolicyType for TargetTrackingParams {
                         return Err(k.err(
                             v.span(),
                             "cooldown_capacity",
-                            format!("expected {}, found \"{other}\"", CooldownCapacity::NAMES),
+                            format!(
+                                "expected {}, found {other}",
+                                CooldownCapacity::NAMES,
+                                other = crate::error::quoted(other)
+                            ),
                         ));
                     }
                 },

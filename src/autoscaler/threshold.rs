@@ -451,7 +451,10 @@ impl PolicyType for ThresholdParams {
             return Err(k.err(
                 u.span(),
                 "upper",
-                format!("expected a utilization below 1 (it can never exceed 1), found {upper}"),
+                format!(
+                    "expected a utilization below 1 (it can never exceed 1), found {}",
+                    crate::error::num(upper)
+                ),
             ));
         }
         if lower >= upper {
@@ -497,8 +500,8 @@ impl PolicyType for ThresholdParams {
                     r.span(),
                     "percent_rounding",
                     format!(
-                        "unknown rounding \"{}\": expected {}",
-                        r.get_ref(),
+                        "unknown rounding {}: expected {}",
+                        crate::error::quoted(r.get_ref()),
                         th::PercentRounding::NAMES
                     ),
                 )
@@ -597,7 +600,10 @@ impl<'de> Deserialize<'de> for StepValue {
                     .filter(|p| p.is_finite() && *p > 0.0);
                 match pct {
                     Some(p) => Ok(StepValue(Step::Percent(p))),
-                    None => Err(E::custom(format!("expected {EXPECTED}, found \"{v}\""))),
+                    None => Err(E::custom(format!(
+                        "expected {EXPECTED}, found {v}",
+                        v = crate::error::quoted(v)
+                    ))),
                 }
             }
         }

@@ -161,8 +161,9 @@ pub fn read_empirical(text: &str, column_name: &str) -> Result<Vec<SimDuration>,
             Ok(v) if v.is_finite() && v >= 0.0 => out.push(SimDuration::from_secs_f64(v)),
             _ => {
                 return Err(format!(
-                    "line {}: expected a time in seconds (a number from 0 up), found \"{field}\"",
-                    i + 1
+                    "line {}: expected a time in seconds (a number from 0 up), found {}",
+                    i + 1,
+                    crate::error::quoted(field)
                 ));
             }
         }

@@ -116,8 +116,8 @@ pub fn parse(path: &Path, text: &str, end: Option<SimDuration>) -> Result<Plan, 
                     1,
                     "time_s",
                     format!(
-                        "expected the header `time_s,replicas`, found `{}`",
-                        record.iter().collect::<Vec<_>>().join(",")
+                        "expected the header `time_s,replicas`, found {}",
+                        crate::error::quoted(&record.iter().collect::<Vec<_>>().join(","))
                     ),
                 ));
             }
@@ -139,7 +139,10 @@ pub fn parse(path: &Path, text: &str, end: Option<SimDuration>) -> Result<Plan, 
                 line,
                 col(0),
                 "time_s",
-                format!("expected a time in seconds, found `{t_text}`"),
+                format!(
+                    "expected a time in seconds, found {}",
+                    crate::error::quoted(t_text)
+                ),
             )
         })?;
         if !secs.is_finite() || secs < 0.0 || secs * NANOS_PER_SEC as f64 >= u64::MAX as f64 {
@@ -147,7 +150,10 @@ pub fn parse(path: &Path, text: &str, end: Option<SimDuration>) -> Result<Plan, 
                 line,
                 col(0),
                 "time_s",
-                format!("expected a time of at least 0 seconds, found `{t_text}`"),
+                format!(
+                    "expected a time of at least 0 seconds, found {}",
+                    crate::error::quoted(t_text)
+                ),
             ));
         }
         let time = SimTime::from_secs_f64(secs);
@@ -157,7 +163,10 @@ pub fn parse(path: &Path, text: &str, end: Option<SimDuration>) -> Result<Plan, 
                 line,
                 col(1),
                 "replicas",
-                format!("expected a whole number of containers (0 or more), found `{r_text}`"),
+                format!(
+                    "expected a whole number of containers (0 or more), found {}",
+                    crate::error::quoted(r_text)
+                ),
             )
         })?;
         match steps.last() {
@@ -280,7 +289,7 @@ mod tests {
             ),
             (
                 "time_s,replicas\n0,1\n5,x\n",
-                "plan.csv:3:3: `replicas`: expected a whole number of containers (0 or more), found `x`",
+                "plan.csv:3:3: `replicas`: expected a whole number of containers (0 or more), found \"x\"",
             ),
             (
                 "time_s,replicas\n0,1\n5,2.5\n",
@@ -289,7 +298,7 @@ mod tests {
             ("time_s,replicas\n0,1\n5,-1\n", "plan.csv:3:3: `replicas`"),
             (
                 "time_s,replicas\n0,1\nabc,1\n",
-                "plan.csv:3:1: `time_s`: expected a time in seconds, found `abc`",
+                "plan.csv:3:1: `time_s`: expected a time in seconds, found \"abc\"",
             ),
             (
                 "time_s,replicas\n0,1\n-5,1\n",

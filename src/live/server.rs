@@ -151,7 +151,8 @@ pub fn service_spec(
         }
         other => {
             return Err(InputError::new(format!(
-                "unknown distribution \"{other}\": expected {DISTRIBUTIONS}"
+                "unknown distribution {other}: expected {DISTRIBUTIONS}",
+                other = crate::error::quoted(other)
             ))
             .key("--distribution"));
         }
@@ -228,14 +229,17 @@ fn work_query(query: Option<&str>) -> Result<WorkQuery, String> {
             "timeout_ns" => &mut q.timeout_ns,
             _ => {
                 return Err(format!(
-                    "unknown query parameter \"{k}\": the parameters are service_ns and timeout_ns"
+                    "unknown query parameter {k}: the parameters are service_ns and timeout_ns",
+                    k = crate::error::quoted(k)
                 ));
             }
         };
-        *slot =
-            Some(v.parse::<u64>().map_err(|_| {
-                format!("{k}: expected a whole number of nanoseconds, found \"{v}\"")
-            })?);
+        *slot = Some(v.parse::<u64>().map_err(|_| {
+            format!(
+                "{k}: expected a whole number of nanoseconds, found {v}",
+                v = crate::error::quoted(v)
+            )
+        })?);
     }
     Ok(q)
 }

@@ -137,6 +137,18 @@ impl Manifest {
         })?;
         // The files drawn from the CSVs are not needed: `report` draws them again.
         for f in m.files.iter().filter(|f| !is_derived(&f.path)) {
+            // A file of the folder: never an absolute path or one that leaves the folder.
+            let inside = Path::new(&f.path)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside || f.path.is_empty() {
+                return Err(InputError::new(format!(
+                    "{MANIFEST} lists the file {}, which is not inside the folder: {again}",
+                    crate::error::quoted(&f.path)
+                ))
+                .in_file(&path)
+                .into());
+            }
             let p = dir.join(&f.path);
             let size = std::fs::metadata(&p).map(|m| m.len()).ok();
             if size != Some(f.bytes) {
@@ -146,7 +158,8 @@ impl Manifest {
                 };
                 return Err(InputError::new(format!(
                     "{MANIFEST} lists {} with {} bytes, but {found}: the folder was changed or cut short after it was written; {again}",
-                    f.path, f.bytes
+                    crate::error::quoted(&f.path),
+                    f.bytes
                 ))
                 .in_file(&path)
                 .into());

@@ -17,9 +17,12 @@ fn nan_if_empty<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     if s.trim().is_empty() {
         return Ok(f64::NAN);
     }
-    s.trim()
-        .parse::<f64>()
-        .map_err(|_| serde::de::Error::custom(format!("expected a number, found \"{s}\"")))
+    s.trim().parse::<f64>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "expected a number, found {s}",
+            s = crate::error::quoted(&s)
+        ))
+    })
 }
 
 /// A `policies.csv` row.
@@ -214,8 +217,8 @@ pub fn check_csv(path: &Path, text: &[u8], swept: &[&str]) -> Result<(), InputEr
         for (i, field) in rec.iter().enumerate() {
             if numeric[i] && !field.is_empty() && field.trim().parse::<f64>().is_err() {
                 return Err(InputError::new(format!(
-                    "expected a number (or nothing), found \"{}\"",
-                    crate::output::results::cut(field)
+                    "expected a number (or nothing), found {}",
+                    crate::error::quoted(field)
                 ))
                 .in_file(path)
                 .at(line, i + 1)
@@ -231,15 +234,6 @@ pub fn check_csv(path: &Path, text: &[u8], swept: &[&str]) -> Result<(), InputEr
         );
     }
     Ok(())
-}
-
-/// `s` cut to 80 characters, control characters escaped, for quoting in a message.
-pub fn cut(s: &str) -> String {
-    let mut out: String = s.chars().take(80).flat_map(char::escape_debug).collect();
-    if s.chars().count() > 80 {
-        out.push('…');
-    }
-    out
 }
 
 /// Reads a results CSV; with a sweep, each row's point comes from its swept columns.

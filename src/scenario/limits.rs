@@ -4,7 +4,9 @@
 //! `--replications` and `--policy`):
 //! - `arrivals`: the expected arrivals of every run together (the workload's mean rate ×
 //!   `duration`, summed over policies × replications × sweep points), which bounds the time a
-//!   run takes (about 13 million requests per second per core);
+//!   run takes (about 13 million requests per second per core); for a trace, the rate and
+//!   length of the trace as read from its start ([`crate::workload::trace::estimate`]), times
+//!   `scale` and `speedup`;
 //! - `runs`: policies × replications × sweep points (each run's results are kept);
 //! - `timeline_rows`: `duration / interval` rows per run, over every run;
 //! - `sweep_points`: the points of the `[sweep]` grid (checked before the grid is expanded);
@@ -24,6 +26,7 @@ use super::Scenario;
 use super::source::Source;
 use crate::error::{InputError, num};
 use crate::workload::WorkloadSpec;
+use crate::workload::trace::estimate::Sample;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -113,15 +116,28 @@ pub fn exceeded(
     estimate: f64,
     limit: u64,
 ) -> InputError {
+    exceeded_in(&sc.path, &sc.text, key, limit_key, what, estimate, limit)
+}
+
+/// [`exceeded`] for the scenario file `path` of text `text` (a serverless scenario too).
+pub fn exceeded_in(
+    path: &std::path::Path,
+    text: &str,
+    key: &str,
+    limit_key: &str,
+    what: &str,
+    estimate: f64,
+    limit: u64,
+) -> InputError {
     let mut e = InputError::new(format!(
         "{what} is {}, above the limit of {limit}; if that is intended, raise it with \
          `[limits] {limit_key} = N` in the scenario or run with --allow-large (see docs/limits.md)",
         num(estimate.round()),
     ))
     .key(key);
-    if !sc.path.as_os_str().is_empty() {
-        e = e.in_file(&sc.path);
-        if let Some(line) = line_of(&sc.text, key) {
+    if !path.as_os_str().is_empty() {
+        e = e.in_file(path);
+        if let Some(line) = line_of(text, key) {
             e = e.at_line(line);
         }
     }
@@ -152,8 +168,16 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
 /// The expected number of arrivals of one run of `sc` (`None` for a trace, whose readers check
 /// their own counts as they read).
 pub fn expected_arrivals(sc: &Scenario) -> Option<f64> {
-    let t = sc.duration.as_secs_f64();
-    Some(match &sc.workload {
+    workload_arrivals(&sc.workload, sc.duration)
+}
+
+/// The expected number of arrivals of `workload` over `duration` (`None` for a trace).
+pub fn workload_arrivals(
+    workload: &WorkloadSpec,
+    duration: crate::time::SimDuration,
+) -> Option<f64> {
+    let t = duration.as_secs_f64();
+    Some(match workload {
         WorkloadSpec::Piecewise { steps } => {
             let mut total = 0.0;
             for (i, (start, rate)) in steps.iter().enumerate() {
@@ -250,11 +274,31 @@ pub fn check_points(
     let mut runs = 0.0;
     let mut arrivals = 0.0;
     let mut rows = 0.0;
+    // Each trace is sampled once, whatever the points that replay it.
+    let mut samples: Vec<(String, Option<Sample>)> = Vec::new();
     for p in points {
         let n = p.policies.len() as f64 * f64::from(p.replications);
         runs += n;
         if let Some(a) = expected_arrivals(p) {
             arrivals += a * n;
+        } else if let WorkloadSpec::Trace(spec) = &p.workload
+            && lim.arrivals < u64::MAX
+        {
+            let key = format!(
+                "{:?} {:?} {:?} {:?} {:?}",
+                spec.path, spec.format, spec.bin, spec.function, spec.time_unit
+            );
+            let sample = match samples.iter().find(|(k, _)| *k == key) {
+                Some((_, s)) => *s,
+                None => {
+                    let s = Sample::read(spec);
+                    samples.push((key, s));
+                    s
+                }
+            };
+            if let Some(s) = sample {
+                arrivals += s.replayed(spec, p.duration) * n;
+            }
         }
         rows += (p.duration.as_secs_f64() / p.interval.as_secs_f64()).ceil() * n;
     }
@@ -276,14 +320,16 @@ pub fn check_points(
         ));
     }
     if arrivals > lim.arrivals as f64 {
+        let how = if matches!(sc.workload, WorkloadSpec::Trace(_)) {
+            "the trace's rate × scale × speedup × duration × policies × replications"
+        } else {
+            "mean rate × duration × policies × replications"
+        };
         return Err(exceeded(
             sc,
             rate_key(sc),
             "arrivals",
-            &format!(
-                "the expected number of arrivals ({})",
-                per("mean rate × duration × policies × replications")
-            ),
+            &format!("the expected number of arrivals ({})", per(how)),
             arrivals,
             lim.arrivals,
         ));

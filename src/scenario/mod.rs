@@ -244,19 +244,26 @@ fn parse_single(path: &Path, text: &str, check_files: bool) -> Result<Scenario, 
 
 /// Checks a policy's `name`: not empty, no commas, quotes or line breaks (it is a CSV field
 /// and a folder-safe label), and not the name of an earlier policy (`taken`).
+/// The longest scenario or policy name, in characters: a name becomes a folder name (at most
+/// 255 bytes on most file systems) and a label in every table and chart.
+pub const MAX_NAME: usize = 100;
+
 pub(crate) fn check_policy_name<'a>(
     src: &Source,
     name: &Spanned<String>,
     mut taken: impl Iterator<Item = &'a str>,
 ) -> Result<(), InputError> {
     let pname = name.get_ref();
-    if pname.trim().is_empty() || pname.contains([',', '"']) || pname.chars().any(char::is_control)
+    if pname.trim().is_empty()
+        || pname.contains([',', '"'])
+        || pname.chars().any(char::is_control)
+        || pname.chars().count() > MAX_NAME
     {
         return Err(src.error(
             name.span(),
             "policy.name",
             format!(
-                "expected a non-empty policy name without commas, quotes, line breaks or control characters, found {}",
+                "expected a non-empty policy name of at most {MAX_NAME} characters, without commas, quotes, line breaks or control characters, found {}",
                 crate::error::quoted(pname)
             ),
         ));
@@ -265,7 +272,10 @@ pub(crate) fn check_policy_name<'a>(
         return Err(src.error(
             name.span(),
             "policy.name",
-            format!("duplicate policy name \"{pname}\": every policy needs its own name"),
+            format!(
+                "duplicate policy name {pname}: every policy needs its own name",
+                pname = crate::error::quoted(pname)
+            ),
         ));
     }
     Ok(())
@@ -276,12 +286,15 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
         Some(n) if n.get_ref().trim().is_empty() => {
             return Err(src.error(n.span(), "name", "expected a non-empty name"));
         }
-        Some(n) if n.get_ref().chars().any(char::is_control) => {
+        Some(n)
+            if n.get_ref().chars().any(char::is_control)
+                || n.get_ref().chars().count() > MAX_NAME =>
+        {
             return Err(src.error(
                 n.span(),
                 "name",
                 format!(
-                    "expected a name usable as a folder name, without control characters, found {}",
+                    "expected a name usable as a folder name, of at most {MAX_NAME} characters and without control characters, found {}",
                     crate::error::quoted(n.get_ref())
                 ),
             ));
@@ -383,9 +396,9 @@ fn validate(src: &Source, raw: RawScenario) -> Result<Scenario, InputError> {
             b.span(),
             "baseline",
             format!(
-                "expected the name of a policy of this scenario ({}), found \"{}\"",
+                "expected the name of a policy of this scenario ({}), found {}",
                 names.join(", "),
-                b.get_ref()
+                quoted(b.get_ref())
             ),
         ));
     }
@@ -428,7 +441,10 @@ fn keys_of_kind(text: &str, table: &str) -> Option<(String, Vec<&'static str>)> 
     let kind = section.get(field)?.as_str()?;
     let mut all = vec![field];
     all.extend_from_slice(keys);
-    Some((format!("{field} = \"{kind}\""), all))
+    Some((
+        format!("{field} = {kind}", kind = crate::error::quoted(kind)),
+        all,
+    ))
 }
 
 /// The keys each service distribution takes (besides `distribution`).
@@ -479,8 +495,9 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
             w.kind.span(),
             "workload.type",
             format!(
-                "unknown workload type \"{kind}\": {}expected {WORKLOAD_TYPES}",
-                suggest::hint_value(kind, &suggest::quoted(WORKLOAD_TYPES))
+                "unknown workload type {kind}: {}expected {WORKLOAD_TYPES}",
+                suggest::hint_value(kind, &suggest::quoted(WORKLOAD_TYPES)),
+                kind = crate::error::quoted(kind)
             ),
         ));
     };
@@ -523,8 +540,9 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
                 span,
                 &format!("workload.{key}"),
                 format!(
-                    "`{key}` does not apply to workload type \"{kind}\", which takes: {}",
-                    allowed.join(", ")
+                    "`{key}` does not apply to workload type {kind}, which takes: {}",
+                    allowed.join(", "),
+                    kind = crate::error::quoted(kind)
                 ),
             ));
         }
@@ -533,7 +551,10 @@ pub(crate) fn validate_workload(src: &Source, w: &RawWorkload) -> Result<Workloa
         src.error(
             w.kind.span(),
             &format!("workload.{key}"),
-            format!("workload type \"{kind}\" needs `{key}`"),
+            format!(
+                "workload type {kind} needs `{key}`",
+                kind = crate::error::quoted(kind)
+            ),
         )
     };
     let positive_rate = |r: &Option<Spanned<NonNegative>>, key: &str| -> Result<f64, InputError> {
@@ -710,8 +731,8 @@ fn validate_trace(
             format.span(),
             "workload.format",
             format!(
-                "unknown trace format \"{}\": {}expected {}",
-                format.get_ref(),
+                "unknown trace format {}: {}expected {}",
+                quoted(format.get_ref()),
                 suggest::hint_value(format.get_ref(), &suggest::quoted(TraceFormat::NAMES)),
                 TraceFormat::NAMES
             ),
@@ -791,7 +812,10 @@ fn validate_trace(
                 return Err(src.error(
                     e.span(),
                     "workload.on_end",
-                    format!("expected \"stop\", \"loop\" or \"error\", found \"{other}\""),
+                    format!(
+                        "expected \"stop\", \"loop\" or \"error\", found {other}",
+                        other = crate::error::quoted(other)
+                    ),
                 ));
             }
         },
@@ -840,7 +864,10 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
             src.error(
                 raw.distribution.span(),
                 "service.mean",
-                format!("service distribution \"{kind}\" needs `mean`"),
+                format!(
+                    "service distribution {kind} needs `mean`",
+                    kind = crate::error::quoted(kind)
+                ),
             )
         })?;
         if m.get_ref().0.is_zero() {
@@ -857,7 +884,10 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
             Some(sp) => Err(src.error(
                 sp,
                 &format!("service.{key}"),
-                format!("`{key}` does not apply to service distribution \"{kind}\""),
+                format!(
+                    "`{key}` does not apply to service distribution {kind}",
+                    kind = crate::error::quoted(kind)
+                ),
             )),
             None => Ok(()),
         }
@@ -880,8 +910,9 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
                     span,
                     &format!("service.{key}"),
                     format!(
-                        "`{key}` does not apply to service distribution \"{kind}\", which takes {}",
-                        suggest::list(allowed, "and")
+                        "`{key}` does not apply to service distribution {kind}, which takes {}",
+                        suggest::list(allowed, "and"),
+                        kind = crate::error::quoted(kind)
                     ),
                 ));
             }
@@ -905,7 +936,7 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
                     src.error(
                         raw.distribution.span(),
                         "service.cv",
-                        format!("service distribution \"{kind}\" needs `cv` (standard deviation / mean, greater than 0)"),
+                        format!("service distribution {kind} needs `cv` (standard deviation / mean, greater than 0)", kind = crate::error::quoted(kind)),
                     )
                 })?
                 .get_ref()
@@ -964,8 +995,9 @@ fn validate_service(src: &Source, s: &Spanned<RawService>) -> Result<ServiceSpec
                 raw.distribution.span(),
                 "service.distribution",
                 format!(
-                    "unknown service distribution \"{other}\": {}expected {DISTRIBUTIONS}",
-                    suggest::hint_value(other, &suggest::quoted(DISTRIBUTIONS))
+                    "unknown service distribution {other}: {}expected {DISTRIBUTIONS}",
+                    suggest::hint_value(other, &suggest::quoted(DISTRIBUTIONS)),
+                    other = crate::error::quoted(other)
                 ),
             ));
         }
@@ -1098,7 +1130,8 @@ fn validate_duration_dist(
                 }
                 other => {
                     return Err(err(format!(
-                        "unknown {what} distribution \"{other}\": {}expected {DURATION_DISTRIBUTIONS}",
+                        "unknown {what} distribution {}: {}expected {DURATION_DISTRIBUTIONS}",
+                        quoted(other),
                         suggest::hint_value(other, &suggest::quoted(DURATION_DISTRIBUTIONS))
                     )));
                 }
@@ -1194,8 +1227,8 @@ fn validate_cluster(src: &Source, c: &RawCluster) -> Result<ClusterSpec, InputEr
                 b.span(),
                 "cluster.load_balancer",
                 format!(
-                    "unknown load balancer \"{}\": {}expected {}",
-                    b.get_ref(),
+                    "unknown load balancer {}: {}expected {}",
+                    quoted(b.get_ref()),
                     suggest::hint_value(b.get_ref(), &suggest::quoted(Balancer::NAMES)),
                     Balancer::NAMES
                 ),

@@ -55,12 +55,16 @@ pub fn label(v: &Value) -> String {
 fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("\"{path}\" is not a dotted key path"));
+        return Err(format!(
+            "{path} is not a dotted key path",
+            path = crate::error::quoted(path)
+        ));
     }
     if parts[0] == "policy" {
         if parts.len() != 3 {
             return Err(format!(
-                "a policy key is written \"policy.NAME.KEY\", found \"{path}\""
+                "a policy key is written \"policy.NAME.KEY\", found {path}",
+                path = crate::error::quoted(path)
             ));
         }
         let policies = doc
@@ -71,7 +75,7 @@ fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
             .iter_mut()
             .filter_map(Value::as_table_mut)
             .find(|t| t.get("name").and_then(Value::as_str) == Some(parts[1]))
-            .ok_or_else(|| format!("no policy named \"{}\"", parts[1]))?;
+            .ok_or_else(|| format!("no policy named {}", crate::error::quoted(parts[1])))?;
         policy.insert(parts[2].to_string(), value);
         return Ok(());
     }
@@ -83,9 +87,13 @@ fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
         let entry = table
             .entry(p.to_string())
             .or_insert_with(|| Value::Table(Table::new()));
-        table = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("\"{p}\" in \"{path}\" is not a table"))?;
+        table = entry.as_table_mut().ok_or_else(|| {
+            format!(
+                "{p} in {path} is not a table",
+                path = crate::error::quoted(path),
+                p = crate::error::quoted(p)
+            )
+        })?;
     }
     table.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
@@ -126,7 +134,9 @@ pub fn expand(
             .find_map(|(j, (o, v))| (j != i && key.starts_with(&format!("{o}."))).then_some((o, v)))
         {
             return Err(err(format!(
-                "\"{key}\" overlaps \"{other}\", which sets the whole table it is in: sweep one or the other"
+                "{key} overlaps {other}, which sets the whole table it is in: sweep one or the other",
+                key = crate::error::quoted(key),
+                other = crate::error::quoted(other)
             )));
         }
     }
@@ -185,7 +195,13 @@ pub fn expand(
                 let values: Vec<String> = params
                     .iter()
                     .enumerate()
-                    .map(|(i, (k, v))| format!("{k} = {}", v[choice[i]]))
+                    .map(|(i, (k, v))| {
+                        format!(
+                            "{} = {}",
+                            crate::error::shortened(k),
+                            crate::error::shortened(&v[choice[i]].to_string())
+                        )
+                    })
                     .collect();
                 src.error(
                     key_span(src, sweep, &culprit),

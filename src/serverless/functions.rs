@@ -248,12 +248,19 @@ fn read_durations(
                 .at_line(line)
         })?;
         let cell = rec.get(avg).unwrap_or("");
-        let ms: f64 = cell.parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| {
-            InputError::new(format!("expected a mean execution time in milliseconds (a number ≥ 0), found \"{cell}\""))
+        let ms: f64 = cell
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "expected a mean execution time in milliseconds (a number ≥ 0), found {cell}",
+                    cell = crate::error::quoted(cell)
+                ))
                 .in_file(path)
                 .at(line, avg + 1)
                 .key("Average")
-        })?;
+            })?;
         out.insert(row_key(&rec, &used), ms);
     }
     Ok(out)
@@ -353,7 +360,8 @@ impl AzureRows {
                     && !self.matched
                 {
                     return Err(InputError::new(format!(
-                        "no row of the trace has HashFunction \"{f}\""
+                        "no row of the trace has HashFunction {f}",
+                        f = crate::error::quoted(f)
                     ))
                     .in_file(&self.path)
                     .key("functions.function"));
@@ -395,7 +403,8 @@ impl AzureRows {
                     .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v < 4e9)
                     .ok_or_else(|| {
                         InputError::new(format!(
-                            "expected an invocation count (a whole number ≥ 0), found \"{text}\""
+                            "expected an invocation count (a whole number ≥ 0), found {text}",
+                            text = crate::error::quoted(text)
                         ))
                         .in_file(&self.path)
                         .at(line, col + 1)

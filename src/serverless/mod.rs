@@ -56,6 +56,14 @@ pub fn load_with(req: &RunRequest) -> Result<scenario::FaasScenario, InputError>
         &mut sc.policies,
         |p| &p.name,
     )?;
+    if !req.options.allow_large {
+        let key = if req.options.replications.is_some() {
+            "--replications"
+        } else {
+            "replications"
+        };
+        scenario::check_limits(&sc, key)?;
+    }
     Ok(sc)
 }
 

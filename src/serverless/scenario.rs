@@ -9,6 +9,7 @@
 use super::keepalive::HybridParams;
 use crate::cluster::service::ServiceSpec;
 use crate::error::{InputError, line_col, quoted};
+use crate::scenario::limits::{self, Limits, RawLimits};
 use crate::scenario::source::{Dur, NonNegative, Positive, Source};
 use crate::scenario::{RawWorkload, validate_workload};
 use crate::time::SimDuration;
@@ -33,6 +34,8 @@ pub struct FaasScenario {
     pub platform: PlatformSpec,
     pub cost: FaasCost,
     pub policies: Vec<FaasPolicy>,
+    /// The resource limits: the defaults, or the `[limits]` table's (see `docs/limits.md`).
+    pub limits: Limits,
 }
 
 /// Where the functions and their arrivals come from.
@@ -167,6 +170,8 @@ struct RawFaas {
     cost: RawCost,
     #[serde(default)]
     policy: Vec<RawPolicy>,
+    #[serde(default)]
+    limits: RawLimits,
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,11 +277,20 @@ fn positive(
 
 fn validate(src: &Source, raw: RawFaas) -> Result<FaasScenario, InputError> {
     let name = match &raw.name {
-        Some(n) if n.get_ref().trim().is_empty() || n.get_ref().contains(['/', '\\']) => {
+        Some(n)
+            if n.get_ref().trim().is_empty()
+                || n.get_ref().contains(['/', '\\'])
+                || n.get_ref().chars().any(char::is_control)
+                || n.get_ref().chars().count() > crate::scenario::MAX_NAME =>
+        {
             return Err(src.error(
                 n.span(),
                 "name",
-                "expected a non-empty name usable as a folder name (no '/' or '\\')",
+                format!(
+                    "expected a non-empty name usable as a folder name (at most {} characters, no '/', '\\' or control characters), found {}",
+                    crate::scenario::MAX_NAME,
+                    quoted(n.get_ref())
+                ),
             ));
         }
         Some(n) => n.get_ref().clone(),
@@ -387,7 +401,9 @@ fn validate(src: &Source, raw: RawFaas) -> Result<FaasScenario, InputError> {
             kind: validate_policy(src, p, &base, platform.max_instances)?,
         });
     }
+    let limits = limits::validate(src, &raw.limits)?;
     Ok(FaasScenario {
+        limits,
         name,
         path: src.path.clone(),
         text: src.text.to_string(),
@@ -425,7 +441,10 @@ fn validate_dist(src: &Source, d: &Spanned<RawDist>, key: &str) -> Result<Servic
             return Err(src.error(
                 span,
                 &format!("{key}.cv"),
-                format!("`cv` does not apply to distribution \"{kind}\""),
+                format!(
+                    "`cv` does not apply to distribution {kind}",
+                    kind = crate::error::quoted(kind)
+                ),
             ));
         }
         ("lognormal" | "gamma", None) => {
@@ -433,7 +452,8 @@ fn validate_dist(src: &Source, d: &Spanned<RawDist>, key: &str) -> Result<Servic
                 raw.distribution.span(),
                 &format!("{key}.cv"),
                 format!(
-                    "distribution \"{kind}\" needs `cv` (standard deviation / mean, greater than 0)"
+                    "distribution {kind} needs `cv` (standard deviation / mean, greater than 0)",
+                    kind = crate::error::quoted(kind)
                 ),
             ));
         }
@@ -442,8 +462,7 @@ fn validate_dist(src: &Source, d: &Spanned<RawDist>, key: &str) -> Result<Servic
                 raw.distribution.span(),
                 &format!("{key}.distribution"),
                 format!(
-                    "unknown distribution \"{kind}\": expected \"exponential\", \"deterministic\", \"lognormal\" or \"gamma\""
-                ),
+                    "unknown distribution {kind}: expected \"exponential\", \"deterministic\", \"lognormal\" or \"gamma\"", kind = crate::error::quoted(kind)),
             ));
         }
     };
@@ -465,8 +484,8 @@ fn validate_platform(src: &Source, p: &Spanned<RawPlatform>) -> Result<PlatformS
             raw.kind.span(),
             "platform.type",
             format!(
-                "unknown platform type \"{}\": expected \"per_request\" (instances created per request, kept alive while idle)",
-                raw.kind.get_ref()
+                "unknown platform type {}: expected \"per_request\" (instances created per request, kept alive while idle)",
+                quoted(raw.kind.get_ref())
             ),
         ));
     }
@@ -538,8 +557,7 @@ fn validate_policy(
             p.kind.span(),
             "policy.type",
             format!(
-                "unknown policy type \"{kind}\" for a per_request platform: expected \"keep_alive_fixed\", \"hybrid_histogram\" or \"provisioned\""
-            ),
+                "unknown policy type {kind} for a per_request platform: expected \"keep_alive_fixed\", \"hybrid_histogram\" or \"provisioned\"", kind = crate::error::quoted(kind)),
         ));
     };
     let given = [
@@ -570,8 +588,9 @@ fn validate_policy(
                 span,
                 &format!("policy.{key}"),
                 format!(
-                    "`{key}` does not apply to policy type \"{kind}\", which takes: {}",
-                    allowed.join(", ")
+                    "`{key}` does not apply to policy type {kind}, which takes: {}",
+                    allowed.join(", "),
+                    kind = crate::error::quoted(kind)
                 ),
             ));
         }
@@ -702,6 +721,93 @@ fn validate_policy(
         }
         _ => unreachable!("policy types are checked above"),
     })
+}
+
+/// Checks what running every policy and replication of `sc` will hold and do against its
+/// limits (the `[limits]` table of docs/limits.md), before anything runs:
+/// - `runs`: policies × replications;
+/// - `timeline_rows`: `duration / interval` × policies × replications (the timeline is summed
+///   over functions);
+/// - `replicas`: `platform.max_instances`, the instances one function may hold at once;
+/// - `arrivals`: the invocations of every run together: the `[workload]`'s mean rate ×
+///   `duration`, or the sum of the `[functions]` trace's counts (read before the run; with
+///   `limit`, not estimated) × policies × replications.
+///
+/// `replications_key` names what set the replications (`replications` or `--replications`).
+pub fn check_limits(sc: &FaasScenario, replications_key: &str) -> Result<(), InputError> {
+    let lim = &sc.limits;
+    let exceeded = |key: &str, limit_key: &str, what: &str, estimate: f64, limit: u64| {
+        limits::exceeded_in(&sc.path, &sc.text, key, limit_key, what, estimate, limit)
+    };
+    let n = sc.policies.len() as f64 * f64::from(sc.replications);
+    if n > lim.runs as f64 {
+        return Err(exceeded(
+            replications_key,
+            "runs",
+            "the number of runs (policies × replications)",
+            n,
+            lim.runs,
+        ));
+    }
+    let rows = (sc.duration.as_secs_f64() / sc.interval.as_secs_f64()).ceil() * n;
+    if rows > lim.timeline_rows as f64 {
+        return Err(exceeded(
+            "interval",
+            "timeline_rows",
+            "the number of timeline rows (duration / interval × policies × replications)",
+            rows,
+            lim.timeline_rows,
+        ));
+    }
+    if u64::from(sc.platform.max_instances) > lim.replicas {
+        return Err(exceeded(
+            "platform.max_instances",
+            "replicas",
+            "the number of instances a function may hold (`platform.max_instances`)",
+            f64::from(sc.platform.max_instances),
+            lim.replicas,
+        ));
+    }
+    let (arrivals, key) = match &sc.functions {
+        FunctionSource::One(w) => {
+            let a = limits::workload_arrivals(w, sc.duration).or_else(|| match w {
+                WorkloadSpec::Trace(spec) => crate::workload::trace::estimate::Sample::read(spec)
+                    .map(|s| s.replayed(spec, sc.duration)),
+                _ => None,
+            });
+            (a, "workload.rate")
+        }
+        FunctionSource::Azure(f) if f.limit.is_none() => {
+            let spec = crate::workload::TraceSpec {
+                path: f.trace.clone(),
+                format: crate::workload::TraceFormat::Azure,
+                bin: None,
+                scale: 1.0,
+                speedup: 1.0,
+                start: SimDuration::ZERO,
+                duration: None,
+                on_end: crate::workload::TraceEnd::Stop,
+                function: f.function.clone(),
+                time_unit: Default::default(),
+            };
+            let a = crate::workload::trace::estimate::Sample::read(&spec)
+                .map(|s| s.replayed(&spec, sc.duration));
+            (a, "functions.trace")
+        }
+        FunctionSource::Azure(_) => (None, "functions.trace"),
+    };
+    if let Some(a) = arrivals
+        && a * n > lim.arrivals as f64
+    {
+        return Err(exceeded(
+            key,
+            "arrivals",
+            "the expected number of invocations (the workload's or the trace's rate × duration × policies × replications)",
+            a * n,
+            lim.arrivals,
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a `time_s,replicas` plan file.

@@ -111,7 +111,11 @@ impl Keys<'_, '_> {
                 if ok(val) {
                     Ok(val)
                 } else {
-                    Err(self.err(x.span(), key, format!("expected {expected}, found {val}")))
+                    Err(self.err(
+                        x.span(),
+                        key,
+                        format!("expected {expected}, found {}", crate::error::num(val)),
+                    ))
                 }
             }
             None => Ok(default),
@@ -148,8 +152,8 @@ impl Keys<'_, '_> {
                     m.span(),
                     "metric",
                     format!(
-                        "unknown metric \"{}\": expected {}",
-                        m.get_ref(),
+                        "unknown metric {}: expected {}",
+                        crate::error::quoted(m.get_ref()),
                         ClusterMetric::NAMES
                     ),
                 )
@@ -166,8 +170,8 @@ impl Keys<'_, '_> {
                     m.span(),
                     "model",
                     format!(
-                        "unknown model \"{}\": expected {}",
-                        m.get_ref(),
+                        "unknown model {}: expected {}",
+                        crate::error::quoted(m.get_ref()),
                         ModelKind::NAMES
                     ),
                 )
@@ -205,8 +209,8 @@ impl Keys<'_, '_> {
             ClusterMetric::Rps => Err(self.err_type(
                 key,
                 format!(
-                    "policy \"{}\" with metric = \"rps\" needs `{key}` (requests per second per container)",
-                    self.name
+                    "policy {} with metric = \"rps\" needs `{key}` (requests per second per container)",
+                    crate::error::quoted(self.name)
                 ),
             )),
         }

@@ -125,7 +125,11 @@ fn unknown_key_message(message: &str, name: &str, kind: &str) -> Option<String> 
         .step_by(2)
         .filter(|k| !k.is_empty())
         .collect();
-    let mut text = format!("`{key}` does not apply to policy \"{name}\" of type \"{kind}\"");
+    let mut text = format!(
+        "`{key}` does not apply to policy {name} of type {kind}",
+        name = crate::error::quoted(name),
+        kind = crate::error::quoted(kind)
+    );
     if valid.is_empty() {
         text.push_str(", which takes no keys besides `name` and `type`");
         return Some(text);
@@ -301,9 +305,9 @@ pub fn validate_policies(
                 kind.span(),
                 "policy.type",
                 format!(
-                    "unknown policy type \"{}\" for policy \"{}\": expected one of {}{hint}",
-                    kind.get_ref(),
-                    name.get_ref(),
+                    "unknown policy type {} for policy {}: expected one of {}{hint}",
+                    crate::error::quoted(kind.get_ref()),
+                    crate::error::quoted(name.get_ref()),
                     policy_types_text()
                 ),
             ))

@@ -146,7 +146,8 @@ impl AzureReader {
         }
         if let (Some(f), 0) = (function, matched) {
             return Err(InputError::new(format!(
-                "no row has HashFunction = \"{f}\" ({data_rows} rows read)"
+                "no row has HashFunction = {f} ({data_rows} rows read)",
+                f = crate::error::quoted(f)
             ))
             .in_file(path)
             .key("function"));

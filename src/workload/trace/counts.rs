@@ -63,9 +63,13 @@ pub(crate) fn parse_count(cell: &[u8]) -> Result<Option<u64>, String> {
         )),
         Ok(v) if v.is_finite() && v <= MAX_COUNT => Ok(Some(v.round() as u64)),
         Ok(_) => Err(format!(
-            "expected {COUNT_EXPECTED}, found \"{text}\" (too large or not finite)"
+            "expected {COUNT_EXPECTED}, found {text} (too large or not finite)",
+            text = crate::error::quoted(&text)
         )),
-        Err(_) => Err(format!("expected {COUNT_EXPECTED}, found \"{text}\"")),
+        Err(_) => Err(format!(
+            "expected {COUNT_EXPECTED}, found {text}",
+            text = crate::error::quoted(&text)
+        )),
     }
 }
 

@@ -99,12 +99,18 @@ fn guess(lines: &[Vec<u8>], path: &Path) -> Detected {
         return if countish {
             found(
                 TraceFormat::Counts,
-                format!("its header names two columns, the second \"{name}\""),
+                format!(
+                    "its header names two columns, the second {name}",
+                    name = crate::error::quoted(&name)
+                ),
             )
         } else {
             found(
                 TraceFormat::Timestamps,
-                format!("its header's second column \"{name}\" is not a count"),
+                format!(
+                    "its header's second column {name} is not a count",
+                    name = crate::error::quoted(&name)
+                ),
             )
         };
     }
@@ -145,7 +151,10 @@ fn azure_header(cells: &[Vec<u8>]) -> Option<String> {
         .iter()
         .find(|n| matches!(n.as_str(), "hashfunction" | "hashapp" | "hashowner"))
     {
-        return Some(format!("its header has a \"{n}\" column"));
+        return Some(format!(
+            "its header has a {n} column",
+            n = crate::error::quoted(n)
+        ));
     }
     if names.iter().any(|n| n.starts_with("minute_")) {
         return Some("its header has minute_N columns".to_string());

@@ -27,6 +27,7 @@ pub mod counts;
 mod csvrows;
 pub mod datetime;
 pub mod detect;
+pub mod estimate;
 mod input;
 pub mod inspect;
 pub mod placement;
