@@ -32,7 +32,9 @@
 //! - metrics-server (`pkg/storage/pod.go`): ready containers are scraped every
 //!   `metric_resolution` (15 s), each sample is the mean busy slots over `metric_window` (15 s),
 //!   a container younger than the window is measured from its start if it is at least 10 s old,
-//!   else it has no metric yet; the HPA reads the latest scrape, `metric_delay` after it.
+//!   else it has no metric yet; the HPA reads the latest scrape, `metric_delay` after it
+//!   (5 s by default: the mean age of the kubelet's cached cAdvisor statistics, which it
+//!   refreshes every 10 s).
 //! - Independent clocks: metrics-server's scrape ticker and the HPA's sync loop are not
 //!   aligned; each replication draws the ticker's phase uniformly in `[0, metric_resolution)`
 //!   from the `scrape_phase` random stream (common to every policy of the replication) unless
@@ -290,6 +292,12 @@ pub const DEFAULT_STABILIZATION_S: u64 = 300;
 pub const DEFAULT_METRIC_RESOLUTION_S: u64 = 15;
 /// metrics-server's `freshContainerMinMetricsResolution`.
 pub const FRESH_CONTAINER_MIN_S: u64 = 10;
+/// Default `metric_delay`, the age of the statistics the kubelet serves: the mean of the
+/// 0–10 s since cAdvisor's last housekeeping (the kubelet runs cAdvisor with a 10 s
+/// housekeeping interval, `pkg/kubelet/cadvisor/cadvisor_linux.go`:
+/// `defaultHousekeepingInterval`, and serves its cached statistics to metrics-server's
+/// `/metrics/resource` scrape).
+pub const DEFAULT_METRIC_DELAY_MS: u64 = 5000;
 
 #[derive(Clone, Copy, Debug)]
 struct Recommendation {
@@ -1293,7 +1301,10 @@ impl PolicyType for HpaParams {
             scrape: ScrapeSpec {
                 resolution,
                 window,
-                delay: k.duration(&raw.metric_delay, SimDuration::ZERO),
+                delay: k.duration(
+                    &raw.metric_delay,
+                    SimDuration::from_millis(h::DEFAULT_METRIC_DELAY_MS),
+                ),
                 fresh_min: SimDuration::from_secs(h::FRESH_CONTAINER_MIN_S),
                 phase: scrape_phase.unwrap_or(SimDuration::ZERO),
                 scrape_starting: true,

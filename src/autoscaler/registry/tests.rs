@@ -43,7 +43,8 @@ fn hpa_defaults_are_kubernetes_defaults() {
         ScrapeSpec {
             resolution: secs(15),
             window: secs(15),
-            delay: SimDuration::ZERO,
+            // The mean age of the kubelet's cAdvisor statistics (10 s housekeeping).
+            delay: secs(5),
             fresh_min: secs(10),
             phase: SimDuration::ZERO,
             scrape_starting: true,
