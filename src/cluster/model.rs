@@ -972,6 +972,7 @@ impl Cluster {
             }
             if self.shared {
                 self.free_count -= u64::from(concurrency - busy);
+                self.sweep_free_slots();
             }
             self.ready_list.retain(|&x| x != c);
         } else {
@@ -1122,18 +1123,22 @@ impl Cluster {
             tree.remove(pos);
         }
         if self.shared {
-            // Its free slots in `free_slots` are now stale; sweep them when they outnumber
-            // the valid ones, so the list stays bounded by the live slots.
             self.free_count -= free;
-            if self.free_slots.len() as u64 > 2 * self.free_count + 64 {
-                let containers = &self.containers;
-                self.free_slots.retain(|&(c, cid)| {
-                    let con = &containers[c as usize];
-                    con.id == cid && con.state == State::Ready
-                });
-            }
+            self.sweep_free_slots();
         }
         self.maybe_stop(id, events);
+    }
+
+    /// A container's free slots in `free_slots` went stale (it drained or failed): sweep
+    /// them when they outnumber the valid ones, so the list stays bounded by the live slots.
+    fn sweep_free_slots(&mut self) {
+        if self.free_slots.len() as u64 > 2 * self.free_count + 64 {
+            let containers = &self.containers;
+            self.free_slots.retain(|&(c, cid)| {
+                let con = &containers[c as usize];
+                con.id == cid && con.state == State::Ready
+            });
+        }
     }
 
     fn maybe_stop<E: From<ClusterEvent>>(&mut self, id: u32, events: &mut EventQueue<E>) {
