@@ -163,3 +163,67 @@ fn serverless_on_off() {
     assert_oracle_best(&e);
     assert_dp_beats(&e, &REACTIVE);
 }
+
+/// Surge-aware hedging (issue 11 item 3): a load of 10 requests/s with a 5-minute surge to
+/// 100/s at 0:40 of every two hours, for 12 hours. With its surges in the one-hour error
+/// window (the default, `surges = false`), `dp` holds headroom for an hour after each surge and forgets it
+/// an hour before the next. With `surges = true`, kept apart in a decaying memory by phase, it releases
+/// after each surge: measured (seed 11, one replication), 9.18 against 11.17 of objective, 90
+/// against 176 container-hours, but 55,728 SLO violations against 41,413 (it meets more of each
+/// surge's first minutes unprepared: the hedge before a surge is not yet strong enough, see
+/// docs/planner.md). Asserted: at least 10% lower objective and 40% fewer container-hours.
+#[test]
+fn periodic_surges_are_hedged_before_they_come() {
+    let dir = std::env::temp_dir().join(format!("planner-e2e-surges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("surges.csv");
+    let mut csv = String::from("time_s,count\n");
+    for bin in 0..(12 * 3600 / 10) {
+        let t = bin * 10;
+        let surge = (2400..2700).contains(&(t % 7200));
+        csv += &format!("{t},{}\n", if surge { 1000 } else { 100 });
+    }
+    std::fs::write(&trace, csv).unwrap();
+    let text = format!(
+        "name = \"periodic-surges\"\nseed = 11\nduration = \"12h\"\nwarmup = \"10m\"\nreplications = 2\ninterval = \"60s\"\n\
+         [workload]\ntype = \"trace\"\npath = \"{}\"\nformat = \"counts\"\n\
+         [service]\ndistribution = \"exponential\"\nmean = \"200ms\"\n\
+         [cluster]\nconcurrency = 1\nload_balancer = \"least_connections\"\nstartup = \"60s\"\nmin_replicas = 1\nmax_replicas = 60\nqueue_timeout = \"30s\"\n\
+         [cost]\nreplica_hour = 0.04\nslo_latency = \"1s\"\nviolation_penalty = 0.0001\n\
+         [[policy]]\nname = \"dp-hedged\"\ntype = \"dp\"\nsurges = true\n\
+         [[policy]]\nname = \"dp-window\"\ntype = \"dp\"\n",
+        trace.display()
+    );
+    let sc = scenario::parse(&dir.join("s.toml"), &text).expect("a valid scenario");
+    let e = experiment::run(
+        &sc,
+        &RunOptions {
+            replications: Some(2),
+            policies: vec!["dp-hedged".into(), "dp-window".into()],
+            ..Default::default()
+        },
+    )
+    .expect("the runs succeed");
+    let total = |p: &str, f: &dyn Fn(&autoscale_sim::stats::RunSummary) -> f64| -> f64 {
+        e.runs
+            .iter()
+            .filter(|r| r.policy == p)
+            .map(|r| f(&r.summary))
+            .sum()
+    };
+    let objective = |p: &str| total(p, &|s| s.objective);
+    let replicas = |p: &str| total(p, &|s| s.replica_seconds);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        objective("dp-hedged") <= 0.9 * objective("dp-window"),
+        "objective: {} hedged, {} with the window",
+        objective("dp-hedged"),
+        objective("dp-window")
+    );
+    assert!(
+        replicas("dp-hedged") <= 0.6 * replicas("dp-window"),
+        "replica-seconds: {} hedged, {} with the window",
+        replicas("dp-hedged"),
+        replicas("dp-window")
+    );
+}

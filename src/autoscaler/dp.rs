@@ -44,6 +44,12 @@
 //!   last [`SURGE_WINDOW`] seconds, with the backlog. Without this a surge would wait up to a
 //!   whole step to be seen.
 //!
+//! With `surges = true` (surge-aware hedging, off by default: see docs/planner.md, "Surges"),
+//! errors beyond the forecast's band are kept out of the error window and in a decaying memory
+//! of surges by phase ([`crate::planner::surge`]); each step of a plan is priced with the
+//! probability of an unanswered surge in it, and at a surge trigger the forecast follows the
+//! ramp's slope and the decision is at least what drains the movable backlog within the SLO.
+//!
 //! Defaults (and why, with the figures, in the README's planner section): see [`DEFAULT_FORECASTER`],
 //! [`DEFAULT_HORIZON_S`] and [`DEFAULT_MARGIN`].
 
@@ -52,6 +58,7 @@ use super::planning::{calibration_needed, planner_model};
 use super::registry::keys::{Keys, secs};
 use super::registry::{BuildContext, PolicyContext, PolicyType};
 use super::{Autoscaler, Decision, Observation};
+use crate::cluster::routing::Balancer;
 use crate::error::Error;
 use crate::error::InputError;
 use crate::planner::calibrate::Calibrations;
@@ -60,6 +67,7 @@ use crate::planner::forecast;
 use crate::planner::forecast::{ForecastMethod, Forecaster};
 use crate::planner::mixture;
 use crate::planner::schedule::{PlanInput, plan};
+use crate::planner::surge::{Surges, drain_containers};
 use crate::planner::uncertainty::{ExpectedCosts, LeadErrors, denoise_parts, scenario_rate};
 use crate::scenario::setting::Setting;
 use crate::scenario::source::{Dur, NonNegative, Positive};
@@ -81,6 +89,8 @@ pub const DEFAULT_SEASON_S: u64 = 86_400;
 pub const SURGE_WINDOW: usize = 5;
 /// How far back the forecast errors are kept, seconds.
 pub const ERROR_WINDOW_S: u64 = 3600;
+/// Seconds of arrivals whose trend (least squares) extrapolates a ramp at a surge.
+pub const SLOPE_WINDOW: usize = 10;
 
 /// Validated `dp` parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +105,9 @@ pub struct DpParams {
     pub model: ModelKind,
     /// `season` of the seasonal forecasters, as a duration (zero for the others).
     pub season: SimDuration,
+    /// Surge-aware hedging: surges kept apart from the ordinary errors, in a long decaying
+    /// memory by phase ([`crate::planner::surge`]).
+    pub surges: bool,
 }
 
 impl DpParams {
@@ -110,7 +123,15 @@ pub struct Dp {
     margin: f64,
     forecaster: Forecaster,
     errors: LeadErrors,
+    /// The memory of surges, when surge-aware hedging is on.
+    surges: Option<Surges>,
     model: PlannerModel,
+    /// Whether waiting requests can move to any container (one shared queue), so that new
+    /// containers can drain them; else only the front buffer's can.
+    shared_queue: bool,
+    slo_s: f64,
+    /// Surge probabilities per step of the horizon, and the surge scenarios.
+    surge_p: Vec<f64>,
     /// Requests per second one container can serve: concurrency / mean service time.
     container_rate: f64,
     /// Load known for certain per step (the backlog), requests per second.
@@ -143,11 +164,16 @@ impl Dp {
         let window = (ERROR_WINDOW_S as f64 / observe.as_secs_f64())
             .ceil()
             .max(1.0) as usize;
+        let startup_s = planning.startup.as_secs_f64();
         Ok(Dp {
             margin: params.margin,
             forecaster,
             errors: LeadErrors::new(window),
+            surges: params.surges.then(|| Surges::new(startup_s)),
             model,
+            shared_queue: sc.cluster.balancer == Balancer::SharedQueue,
+            slo_s: sc.cost.slo_latency.as_secs_f64(),
+            surge_p: vec![0.0; params.horizon_steps(&planning)],
             container_rate: f64::from(sc.cluster.concurrency.max(1)) / sc.service.mean_s(),
             observe,
             parts: Vec::with_capacity(parts),
@@ -185,17 +211,60 @@ impl Autoscaler for Dp {
                 self.forecaster.forecast(&mut self.forecast);
                 let recent = &self.parts[self.parts.len().saturating_sub(SURGE_WINDOW)..];
                 let now_rate = recent.iter().sum::<f64>() / recent.len() as f64;
-                for f in &mut self.forecast {
-                    *f = f.max(now_rate);
+                if self.surges.is_none() {
+                    for f in &mut self.forecast {
+                        *f = f.max(now_rate);
+                    }
+                    return self.plan(obs);
                 }
-                return self.plan(obs);
+                // Surge-aware: follow the ramp's slope up to when new containers are ready,
+                // and provision to drain the backlog new containers can take within the SLO.
+                let slope = ramp_slope(
+                    &self.parts[self.parts.len().saturating_sub(SLOPE_WINDOW)..],
+                    self.observe.as_secs_f64(),
+                );
+                let step_s = self.planning.step.as_secs_f64();
+                let ready_s = self.planning.startup.as_secs_f64() + step_s;
+                for (j, f) in self.forecast.iter_mut().enumerate() {
+                    let ahead = ((j as f64 + 0.5) * step_s).min(ready_s);
+                    *f = f.max(now_rate + slope.max(0.0) * ahead);
+                }
+                let movable = if self.shared_queue {
+                    obs.queued
+                } else {
+                    obs.front_buffer
+                };
+                let d = self.planning.delay_steps.min(self.forecast.len() - 1);
+                let floor = drain_containers(
+                    self.forecast[d],
+                    f64::from(movable),
+                    self.container_rate,
+                    self.slo_s,
+                )
+                .min(self.planning.max_replicas);
+                return match self.plan(obs) {
+                    Decision::Desired(n) => Decision::Desired(n.max(floor)),
+                    Decision::Keep => Decision::Keep,
+                };
             }
             // A planning step: observe the step that just ended.
             self.next_step = now.saturating_add(self.planning.step.0);
             let mean = self.parts.iter().sum::<f64>() / self.parts.len() as f64;
             self.forecaster.observe(mean);
             denoise_parts(&mut self.parts, self.observe.as_secs_f64());
-            self.errors.observe_parts(&self.parts);
+            if let Some(surges) = &mut self.surges {
+                let rms = self.errors.root_rms();
+                let seen = self
+                    .errors
+                    .observe_parts_within(&self.parts, |root_level| Surges::band(rms, root_level));
+                let dt = self.observe.as_secs_f64();
+                let start = now.saturating_sub(self.planning.step.0) as f64 / 1e9;
+                for (i, (e, band)) in seen.into_iter().flatten().enumerate() {
+                    surges.observe(start + i as f64 * dt, dt, e, band);
+                }
+            } else {
+                self.errors.observe_parts(&self.parts);
+            }
             self.parts.clear();
             self.forecaster.forecast(&mut self.forecast);
             self.errors.record(d + 1, self.forecast[d]);
@@ -228,13 +297,29 @@ impl Dp {
         let scenarios = self.errors.scenarios(self.forecast[d]);
         self.extra.fill(0.0);
         self.extra[d] = backlog / step_s;
+        let magnitudes = match &self.surges {
+            Some(s) if !s.in_progress() => {
+                // A surge is on, unanswered, in step j if it began within the shorter of its
+                // usual length and the start-up delay before the step, or during the step.
+                let now_s = obs.now.0 as f64 / 1e9;
+                let startup_s = self.planning.startup.as_secs_f64();
+                let lasts = s.mean_duration().unwrap_or(startup_s).min(startup_s);
+                for (j, p) in self.surge_p.iter_mut().enumerate() {
+                    let begin = now_s + j as f64 * step_s;
+                    *p = s.probability((begin - lasts).max(now_s), begin + step_s);
+                }
+                s.magnitudes()
+            }
+            _ => Vec::new(),
+        };
         let mut costs = ExpectedCosts::new(
             &self.forecast,
             &self.extra,
             &scenarios,
             &self.model,
             self.planning.prices,
-        );
+        )
+        .with_surges(&magnitudes, &self.surge_p);
         let input = PlanInput {
             intervals: self.forecast.len(),
             min_replicas: self.planning.min_replicas,
@@ -249,6 +334,24 @@ impl Dp {
     }
 }
 
+/// The least-squares slope of `rates` observed every `dt` seconds (requests per second per
+/// second; 0 for fewer than two).
+fn ramp_slope(rates: &[f64], dt: f64) -> f64 {
+    let n = rates.len();
+    if n < 2 || dt <= 0.0 {
+        return 0.0;
+    }
+    let mean_x = (n - 1) as f64 / 2.0;
+    let mean_y = rates.iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, &y) in rates.iter().enumerate() {
+        let x = i as f64 - mean_x;
+        sxy += x * (y - mean_y);
+        sxx += x * x;
+    }
+    sxy / sxx / dt
+}
+
 /// A `dp` table as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +364,7 @@ pub struct RawDp {
     pub gamma: Option<Spanned<NonNegative>>,
     pub season: Option<Spanned<Dur>>,
     pub share: Option<Spanned<NonNegative>>,
+    pub surges: Option<Spanned<bool>>,
     pub margin: Option<Spanned<NonNegative>>,
     pub model: Option<Spanned<String>>,
 }
@@ -433,6 +537,7 @@ impl PolicyType for DpParams {
             margin,
             model: k.model(&raw.model)?,
             season,
+            surges: raw.surges.as_ref().is_some_and(|v| *v.get_ref()),
         })
     }
 
@@ -460,6 +565,7 @@ impl PolicyType for DpParams {
         v.extend([
             ("margin", p.margin.to_string()),
             ("model", p.model.name().to_string()),
+            ("surges", p.surges.to_string()),
         ]);
         v
     }

@@ -6,4 +6,5 @@ pub mod lazy_capacity;
 pub mod mixture;
 pub mod queueing;
 pub mod schedule;
+pub mod surge;
 pub mod uncertainty;

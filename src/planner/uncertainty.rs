@@ -94,26 +94,48 @@ impl LeadErrors {
     /// forecast of the whole interval: the errors then also hold how the rate varies within an
     /// interval.
     pub fn observe_parts(&mut self, parts: &[f64]) {
+        self.observe_parts_within(parts, |_| f64::INFINITY);
+    }
+
+    /// As [`LeadErrors::observe_parts`], but an error above `band(√f)` (`f` the level
+    /// forecast) is not kept: it is a surge, for [`super::surge::Surges`]. Returns each part's
+    /// `(root error, band)`, or `None` for every part if no forecast of the interval was
+    /// recorded.
+    pub fn observe_parts_within(
+        &mut self,
+        parts: &[f64],
+        band: impl Fn(f64) -> f64,
+    ) -> Option<Vec<(f64, f64)>> {
         self.per_interval = parts.len().max(1);
         let i = self.next;
+        let mut out = None;
         while let Some(&(j, f)) = self.pending.front() {
             if j > i {
                 break;
             }
             self.pending.pop_front();
             if j == i {
+                let b = band(root(f));
+                let mut seen = Vec::with_capacity(parts.len());
                 for &y in parts {
+                    let e = root(y) - root(f);
+                    seen.push((e, b));
+                    if e > b {
+                        continue;
+                    }
                     if self.errors.len() == self.window {
                         self.errors.pop_front();
                     }
                     self.errors.push_back(Error {
                         root_level: root(f),
-                        root_error: root(y) - root(f),
+                        root_error: e,
                     });
                 }
+                out = Some(seen);
             }
         }
         self.next += 1;
+        out
     }
 
     /// Records a forecast of the interval `ahead` intervals after the last observation
@@ -228,15 +250,21 @@ pub fn scenario_rate(f: f64, root_error: f64) -> f64 {
 /// Stage costs averaged over forecast scenarios: step `t` costs the weighted mean over
 /// `scenarios` `(root error, weight)` of the stage cost at
 /// [`scenario_rate`]`(rates[t], e) + extra[t]` (`extra` is load known for certain, such as a
-/// backlog; missing entries are 0).
+/// backlog; missing entries are 0). With surges ([`ExpectedCosts::with_surges`]), step `t`
+/// costs `(1 − p_t)` times that plus `p_t` times the same mean over the surge scenarios, `p_t`
+/// the probability that a surge the cluster has not yet reacted to is on in step `t`.
 pub struct ExpectedCosts<'a, V> {
     pub rates: &'a [f64],
     pub extra: &'a [f64],
     pub scenarios: &'a [(f64, f64)],
+    /// Surge scenarios `(root error, weight)` and their probability per step.
+    surges: &'a [(f64, f64)],
+    surge_probability: &'a [f64],
     pub violations: &'a V,
     pub prices: Prices,
-    /// The last row computed, reused while the rates stay the same (flat forecasts).
-    cache: Option<(f64, f64, u32, Vec<f64>)>,
+    /// The last row computed, reused while the rates stay the same (flat forecasts):
+    /// (rate, extra, surge probability, first count, row).
+    cache: Option<(f64, f64, f64, u32, Vec<f64>)>,
     scratch: Vec<f64>,
 }
 
@@ -252,11 +280,21 @@ impl<'a, V: ViolationColumns> ExpectedCosts<'a, V> {
             rates,
             extra,
             scenarios,
+            surges: &[],
+            surge_probability: &[],
             violations,
             prices,
             cache: None,
             scratch: Vec::new(),
         }
+    }
+
+    /// Adds surge scenarios `(root error, weight)` (weights summing to 1), on in step `t` with
+    /// probability `probability[t]` (0 where missing).
+    pub fn with_surges(mut self, surges: &'a [(f64, f64)], probability: &'a [f64]) -> Self {
+        self.surges = surges;
+        self.surge_probability = probability;
+        self
     }
 }
 
@@ -264,9 +302,15 @@ impl<V: ViolationColumns> StageCosts for ExpectedCosts<'_, V> {
     fn fill(&mut self, t: usize, first: u32, out: &mut [f64]) {
         let rate = self.rates[t];
         let extra = self.extra.get(t).copied().unwrap_or(0.0);
-        if let Some((r, x, f, row)) = &self.cache
+        let p = if self.surges.is_empty() {
+            0.0
+        } else {
+            self.surge_probability.get(t).copied().unwrap_or(0.0)
+        };
+        if let Some((r, x, q, f, row)) = &self.cache
             && *r == rate
             && *x == extra
+            && *q == p
             && *f == first
             && row.len() == out.len()
         {
@@ -275,18 +319,24 @@ impl<V: ViolationColumns> StageCosts for ExpectedCosts<'_, V> {
         }
         out.fill(0.0);
         self.scratch.resize(out.len(), 0.0);
-        for &(e, w) in self.scenarios {
-            self.prices.fill_stage(
-                self.violations,
-                scenario_rate(rate, e) + extra,
-                first,
-                &mut self.scratch,
-            );
-            for (acc, v) in out.iter_mut().zip(&self.scratch) {
-                *acc += w * v;
+        let groups = [(self.scenarios, 1.0 - p), (self.surges, p)];
+        for (scenarios, share) in groups {
+            if share <= 0.0 {
+                continue;
+            }
+            for &(e, w) in scenarios {
+                self.prices.fill_stage(
+                    self.violations,
+                    scenario_rate(rate, e) + extra,
+                    first,
+                    &mut self.scratch,
+                );
+                for (acc, v) in out.iter_mut().zip(&self.scratch) {
+                    *acc += share * w * v;
+                }
             }
         }
-        self.cache = Some((rate, extra, first, out.to_vec()));
+        self.cache = Some((rate, extra, p, first, out.to_vec()));
     }
 }
 
