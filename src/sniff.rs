@@ -90,6 +90,47 @@ pub fn sniff(head: &[u8]) -> Content {
     Content::Text
 }
 
+/// The most a scenario, plan or start-up samples file may hold: far more than any real one.
+pub const TEXT_CAP: u64 = 64 << 20;
+/// The most a results CSV may hold (a results folder of the largest run the default limits
+/// allow is a fraction of it).
+pub const RESULTS_CAP: u64 = 1 << 30;
+
+/// Reads a whole input file of at most `cap` bytes. A device, FIFO or socket (`/dev/zero`, a
+/// pipe no one writes to) is refused before it is opened, and a larger file before it is read,
+/// so no input can make a reader hang or fill memory. The errors are `InvalidInput` I/O errors
+/// saying which, for the caller's "cannot read ..." message.
+pub fn read_file(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a folder, device, FIFO or socket); give the path of a file",
+        ));
+    }
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "it holds more than {} MiB, more than any such file should; check the path",
+                cap >> 20
+            ),
+        )
+    };
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 /// Checks that `bytes`, read from `path`, are UTF-8 text (`what` names the text expected: "a
 /// TOML scenario"), and returns the text. Compressed or binary data is named for what it looks
 /// like; other bytes that are not UTF-8 are located by line and column. Nothing of the bytes

@@ -1476,3 +1476,33 @@ mod serverless_limits {
         accepted_run("faas-limits-high", &text.replace("runs = 2", "runs = 3"));
     }
 }
+
+/// `run /dev/zero` once read until memory ran out, and a FIFO no one writes to hung the reader:
+/// every input file must be a regular file of sane size, told before it is opened or read.
+#[test]
+fn devices_fifos_and_huge_files_are_refused_before_they_are_read() {
+    let dir = temp_dir("special-inputs");
+    let err = refused("/dev/zero", &run(&["run", "/dev/zero"]));
+    assert!(err.contains("not a regular file"), "{err}");
+    let fifo = dir.join("scenario.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let err = refused("a FIFO", &run(&["run", fifo.to_str().unwrap()]));
+    assert!(err.contains("not a regular file"), "{err}");
+    let err = refused(
+        "a FIFO plan",
+        &run(&["live", "--plan", fifo.to_str().unwrap(), "--dry-run"]),
+    );
+    assert!(err.contains("not a regular file"), "{err}");
+    // A sparse file of 65 MiB: larger than any scenario, and cheap to make.
+    let huge = dir.join("huge.toml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(65 << 20)
+        .unwrap();
+    let err = refused("a 65 MiB scenario", &run(&["run", huge.to_str().unwrap()]));
+    assert!(err.contains("more than 64 MiB"), "{err}");
+}

@@ -31,9 +31,10 @@ pub struct MergeArgs {
 const CSVS: [&str; 4] = ["summary.csv", "policies.csv", "timeline.csv", "latency.csv"];
 
 fn read(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
-    })?;
+    let bytes =
+        autoscale_sim::sniff::read_file(path, autoscale_sim::sniff::RESULTS_CAP).map_err(|e| {
+            InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
+        })?;
     Ok(autoscale_sim::sniff::text(path, bytes, "a results CSV")?)
 }
 

@@ -40,7 +40,8 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
     for f in &manifest.files {
         if !is_derived(&f.path) {
             let from = args.dir.join(&f.path);
-            let bytes = std::fs::read(&from).map_err(|e| {
+            let bytes = autoscale_sim::sniff::read_file(&from, autoscale_sim::sniff::RESULTS_CAP)
+                .map_err(|e| {
                 InputError::new(format!("cannot read {}: {e}", from.display())).in_file(&from)
             })?;
             folder.write(&f.path, &bytes)?;

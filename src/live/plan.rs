@@ -61,7 +61,7 @@ impl Plan {
 /// Reads and validates a plan file. `end` overrides where the plan ends (a scenario's
 /// duration, or `--duration`).
 pub fn load(path: &Path, end: Option<SimDuration>) -> Result<Plan, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::sniff::read_file(path, crate::sniff::TEXT_CAP).map_err(|e| {
         InputError::new(format!("cannot read the plan file: {e}"))
             .in_file(path)
             .key("--plan")

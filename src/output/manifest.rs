@@ -104,7 +104,7 @@ impl Manifest {
     pub fn read(dir: &Path) -> Result<Manifest, Error> {
         let path = dir.join(MANIFEST);
         let again = "write the folder again with `autoscale-sim run SCENARIO.toml --out DIR` (or `merge` for a sweep's shards)";
-        let text = match std::fs::read(&path) {
+        let text = match crate::sniff::read_file(&path, crate::sniff::TEXT_CAP) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(InputError::new(format!(

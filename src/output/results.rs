@@ -241,7 +241,7 @@ fn read_csv<T: for<'de> Deserialize<'de> + HasPoint>(
     path: &Path,
     sweep: Option<&crate::scenario::sweep::Sweep>,
 ) -> Result<Vec<T>, Error> {
-    let text = std::fs::read(path).map_err(|e| {
+    let text = crate::sniff::read_file(path, crate::sniff::RESULTS_CAP).map_err(|e| {
         InputError::new(format!("cannot read {}: {e}", path.display())).in_file(path)
     })?;
     parse_csv(path, &text, sweep)

@@ -206,7 +206,7 @@ pub fn load_recorded(path: &Path) -> Result<Scenario, InputError> {
 
 /// The text of a scenario file (a compressed or binary file is named as such, never echoed).
 pub(crate) fn read(path: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::sniff::read_file(path, crate::sniff::TEXT_CAP).map_err(|e| {
         let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         InputError::new(format!(
             "cannot read the scenario file {}: {e}",
@@ -1113,7 +1113,7 @@ fn validate_duration_dist(
                     };
                     let base = src.path.parent().unwrap_or(Path::new(""));
                     let resolved = base.join(path);
-                    let bytes = std::fs::read(&resolved).map_err(|e| {
+                    let bytes = crate::sniff::read_file(&resolved, crate::sniff::TEXT_CAP).map_err(|e| {
                         err(format!(
                             "cannot open the {what} times file {}: {e}; a path in a scenario is relative to the scenario's own folder",
                             resolved.display()

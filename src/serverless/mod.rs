@@ -42,7 +42,8 @@ pub struct RunRequest {
 /// Whether the file at `path` is a serverless scenario (false when it cannot be read: the
 /// ordinary scenario reader then reports why).
 pub fn is_serverless_file(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| scenario::is_serverless(&t))
+    crate::sniff::read_file(path, crate::sniff::TEXT_CAP)
+        .is_ok_and(|b| scenario::is_serverless(&String::from_utf8_lossy(&b)))
 }
 
 /// Loads a serverless scenario and applies the command line's overrides.

@@ -816,7 +816,7 @@ fn read_plan(
     key: &Spanned<String>,
     path: &Path,
 ) -> Result<Vec<(f64, u32)>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::sniff::read_file(path, crate::sniff::TEXT_CAP).map_err(|e| {
         src.error(
             key.span(),
             "policy.plan",
