@@ -6,8 +6,7 @@
 //! Run with `cargo bench --bench trace_import`.
 
 use autoscale_sim::rng;
-use autoscale_sim::time::SimDuration;
-use autoscale_sim::workload::{TraceEnd, TraceFormat, TraceSpec, trace};
+use autoscale_sim::workload::{TraceFormat, TraceSpec, trace};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -21,18 +20,7 @@ fn write_file(path: &Path, f: impl FnOnce(&mut dyn Write)) {
 }
 
 fn spec(path: PathBuf, format: TraceFormat) -> TraceSpec {
-    TraceSpec {
-        path,
-        format,
-        bin: None,
-        scale: 1.0,
-        speedup: 1.0,
-        start: SimDuration::ZERO,
-        duration: None,
-        on_end: TraceEnd::Stop,
-        function: None,
-        time_unit: Default::default(),
-    }
+    TraceSpec::new(path, format)
 }
 
 /// Replays the whole trace; returns the number of arrivals.

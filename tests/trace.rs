@@ -32,18 +32,7 @@ const S: u64 = 1_000_000_000;
 // Helpers
 
 fn spec(path: impl AsRef<Path>, format: TraceFormat) -> TraceSpec {
-    TraceSpec {
-        path: path.as_ref().to_path_buf(),
-        format,
-        bin: None,
-        scale: 1.0,
-        speedup: 1.0,
-        start: SimDuration::ZERO,
-        duration: None,
-        on_end: TraceEnd::Stop,
-        function: None,
-        time_unit: Default::default(),
-    }
+    TraceSpec::new(path.as_ref().to_path_buf(), format)
 }
 
 /// Every arrival of a replay (seed 7, replication 0), up to `limit` simulated time.

@@ -3,8 +3,7 @@
 //! `/proc/self/status`. This is its own test binary so that no other test allocates meanwhile.
 
 use autoscale_sim::rng;
-use autoscale_sim::time::SimDuration;
-use autoscale_sim::workload::{TraceEnd, TraceFormat, TraceSpec, trace};
+use autoscale_sim::workload::{TraceFormat, TraceSpec, trace};
 use std::io::{BufWriter, Write};
 
 /// Resident memory of this process, in KiB.
@@ -48,18 +47,7 @@ fn a_large_trace_replays_in_constant_memory() {
         w.flush().unwrap();
     }
     let size = std::fs::metadata(&path).unwrap().len();
-    let spec = TraceSpec {
-        path: path.clone(),
-        format: TraceFormat::Timestamps,
-        bin: None,
-        scale: 1.0,
-        speedup: 1.0,
-        start: SimDuration::ZERO,
-        duration: None,
-        on_end: TraceEnd::Stop,
-        function: None,
-        time_unit: Default::default(),
-    };
+    let spec = TraceSpec::new(path.clone(), TraceFormat::Timestamps);
     let mut src = trace::open(&spec, rng::stream(1, 0, rng::ARRIVALS)).unwrap();
     let mut batch = Vec::with_capacity(4096);
     // Warm up: the first batches reach the working size of every buffer.

@@ -141,6 +141,25 @@ pub struct TraceSpec {
     pub time_unit: trace::datetime::TimeUnit,
 }
 
+impl TraceSpec {
+    /// The whole trace at `path`, replayed as recorded: no rescaling, speed-up or window, one
+    /// pass, times in seconds.
+    pub fn new(path: PathBuf, format: TraceFormat) -> TraceSpec {
+        TraceSpec {
+            path,
+            format,
+            bin: None,
+            scale: 1.0,
+            speedup: 1.0,
+            start: SimDuration::ZERO,
+            duration: None,
+            on_end: TraceEnd::Stop,
+            function: None,
+            time_unit: Default::default(),
+        }
+    }
+}
+
 /// Opens the arrival stream of `spec` for one replication, drawing from `rng` (the
 /// replication's `arrivals` stream).
 pub fn open(spec: &WorkloadSpec, rng: SimRng) -> Result<Box<dyn ArrivalSource>, InputError> {

@@ -98,7 +98,6 @@ impl Sample {
 mod tests {
     use super::*;
     use crate::workload::TraceFormat;
-    use crate::workload::trace::datetime::TimeUnit;
 
     fn spec(text: &str, format: TraceFormat) -> TraceSpec {
         let path = std::env::temp_dir().join(format!(
@@ -107,18 +106,7 @@ mod tests {
             format.name()
         ));
         std::fs::write(&path, text).unwrap();
-        TraceSpec {
-            path,
-            format,
-            bin: None,
-            scale: 1.0,
-            speedup: 1.0,
-            start: SimDuration::ZERO,
-            duration: None,
-            on_end: TraceEnd::Stop,
-            function: None,
-            time_unit: TimeUnit::S,
-        }
+        TraceSpec::new(path, format)
     }
 
     #[test]
